@@ -1,0 +1,61 @@
+import jwt from "jsonwebtoken";
+import { DomainError } from "./errors.ts";
+
+export interface AuthConfig {
+  /** HS256 shared secret. */
+  secret?: string | undefined;
+  /** RS256 public key (PEM); when set, only RS256 tokens are accepted. */
+  publicKey?: string | undefined;
+  issuer?: string | undefined;
+  audience?: string | undefined;
+}
+
+export interface AuthUser {
+  id: string;
+  name: string | null;
+  /** When the token stops being valid (ms since epoch). */
+  expiresAt: number;
+}
+
+export type VerifyToken = (token: string) => AuthUser;
+
+/**
+ * Verifies our bearer tokens: `sub` is the user id, `exp` is required. The algorithm list is
+ * pinned to the one key type configured, so `none` and HS/RS confusion are rejected.
+ */
+export function createTokenVerifier(config: AuthConfig): VerifyToken {
+  const key = config.publicKey ?? config.secret;
+  if (!key) throw new Error("Set JWT_SECRET (HS256) or JWT_PUBLIC_KEY (RS256) to verify tokens.");
+  const algorithms: jwt.Algorithm[] = config.publicKey ? ["RS256"] : ["HS256"];
+  return (token) => {
+    let payload: string | jwt.JwtPayload;
+    try {
+      payload = jwt.verify(token, key, {
+        algorithms,
+        ...(config.issuer ? { issuer: config.issuer } : {}),
+        ...(config.audience ? { audience: config.audience } : {}),
+      });
+    } catch (error) {
+      const reason = error instanceof jwt.TokenExpiredError ? "Your session has expired; sign in again." : "Your token is not valid.";
+      throw new DomainError("UNAUTHORIZED", reason);
+    }
+    if (typeof payload === "string" || typeof payload.sub !== "string" || payload.sub.length === 0 || payload.sub.length > 100) {
+      throw new DomainError("UNAUTHORIZED", "Your token does not name a user (`sub`).");
+    }
+    if (typeof payload.exp !== "number") throw new DomainError("UNAUTHORIZED", "Your token must have an expiry (`exp`).");
+    const name = typeof payload["name"] === "string" ? payload["name"].slice(0, 100) : null;
+    return { id: payload.sub, name, expiresAt: payload.exp * 1000 };
+  };
+}
+
+/** Signs an HS256 token, for the demo and the `token` command. */
+export function signToken(secret: string, user: { id: string; name?: string | null }, expiresIn: jwt.SignOptions["expiresIn"] = "12h") {
+  return jwt.sign(user.name ? { name: user.name } : {}, secret, { algorithm: "HS256", subject: user.id, expiresIn });
+}
+
+/** The token in an `Authorization: Bearer …` header, if any. */
+export function bearerToken(header: string | string[] | undefined): string | null {
+  const value = Array.isArray(header) ? header[0] : header;
+  const match = value?.match(/^Bearer\s+(\S+)$/i);
+  return match?.[1] ?? null;
+}

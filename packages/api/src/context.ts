@@ -1,0 +1,53 @@
+import type { PrismaClient } from "@naafe/db";
+import { type AuthConfig, type AuthUser, createTokenVerifier } from "./auth.ts";
+import type { EventBus } from "./bus/event-bus.ts";
+import { DomainError } from "./errors.ts";
+import { createChatService } from "./services/chat-service.ts";
+import { createMarketplaceService } from "./services/marketplace-service.ts";
+import { createRateLimiter, type RateLimit } from "./services/rate-limiter.ts";
+
+export interface ServicesOptions {
+  prisma: PrismaClient;
+  bus: EventBus;
+  auth: AuthConfig;
+  /** Demo sign-in as these seeded users, with tokens signed by `auth.secret`. Never in production. */
+  demoUserIds?: string[] | undefined;
+  /** Messages a user may send: a burst, then a steady rate. */
+  sendLimit?: RateLimit | undefined;
+  now?: () => Date;
+  onPublishError?: (error: unknown) => void;
+}
+
+/** Everything the procedures need, built once per process. */
+export function createServices(options: ServicesOptions) {
+  const { prisma, bus, now, onPublishError } = options;
+  const chat = createChatService({ prisma, bus, now, onPublishError });
+  return {
+    prisma,
+    bus,
+    chat,
+    marketplace: createMarketplaceService({ prisma, bus, chat }),
+    verifyToken: createTokenVerifier(options.auth),
+    sendLimiter: createRateLimiter(options.sendLimit ?? { burst: 30, perSecond: 10 }),
+    demo: options.demoUserIds && options.auth.secret ? { userIds: options.demoUserIds, secret: options.auth.secret } : null,
+  };
+}
+
+export type Services = ReturnType<typeof createServices>;
+
+export interface Context extends Services {
+  user: AuthUser | null;
+  /** Why the presented token was refused, reported when a procedure needs a user. */
+  authError: DomainError | null;
+}
+
+/** The caller's context from the bearer token they presented (or none). */
+export function createContext(services: Services, token: string | null): Context {
+  if (!token) return { ...services, user: null, authError: null };
+  try {
+    return { ...services, user: services.verifyToken(token), authError: null };
+  } catch (error) {
+    if (!(error instanceof DomainError)) throw error;
+    return { ...services, user: null, authError: error };
+  }
+}

@@ -1,0 +1,327 @@
+import { randomUUID } from "node:crypto";
+import type { Conversation, Message, PrismaClient } from "@naafe/db";
+import { type EventBus, type MessageEvent, type Topic, topics } from "../bus/event-bus.ts";
+import { badRequest, DomainError, forbidden, notFound } from "../errors.ts";
+import type { SendMessageInput } from "../schemas/index.ts";
+
+export interface ChatDeps {
+  prisma: PrismaClient;
+  bus: EventBus;
+  now?: () => Date;
+  /** Told when a live event could not be published (the message itself is stored). */
+  onPublishError?: (error: unknown) => void;
+}
+
+type Participants = Pick<Conversation, "id" | "participantSeeker" | "participantProvider">;
+
+const userSummary = { select: { id: true, name: true } } as const;
+const conversationInclude = {
+  seeker: userSummary,
+  provider: userSummary,
+  jobRequest: { select: { id: true, title: true, status: true } },
+} as const;
+
+/** Catch-up reads this many messages per query, so a long absence never loads everything at once. */
+const CATCH_UP_PAGE = 500;
+
+export type ChatService = ReturnType<typeof createChatService>;
+
+export function createChatService({ prisma, bus, now = () => new Date(), onPublishError }: ChatDeps) {
+  // Participants never change, so the hot path (send) need not read them every time.
+  const participantsCache = new Map<string, Participants>();
+
+  async function participantsOf(conversationId: string): Promise<Participants> {
+    const cached = participantsCache.get(conversationId);
+    if (cached) return cached;
+    const found = await prisma.conversation.findUnique({
+      where: { id: conversationId },
+      select: { id: true, participantSeeker: true, participantProvider: true },
+    });
+    if (!found) throw notFound("This conversation");
+    if (participantsCache.size >= 50_000) participantsCache.clear();
+    participantsCache.set(conversationId, found);
+    return found;
+  }
+
+  /** The conversation's participants, seen from `userId`; throws unless `userId` is one of them. */
+  async function assertParticipant(conversationId: string, userId: string) {
+    const conversation = await participantsOf(conversationId);
+    const role = roleOf(conversation, userId);
+    if (!role) throw forbidden("You are not a participant in this conversation.");
+    const otherId = role === "seeker" ? conversation.participantProvider : conversation.participantSeeker;
+    return { role, otherId };
+  }
+
+  // Publishing is best effort: the message is already stored, and catch-up delivers it anyway.
+  function publish<T>(topic: Topic<T>, event: T) {
+    bus.publish(topic, event).catch((error: unknown) => onPublishError?.(error));
+  }
+
+  function toView(conversation: ConversationRow, userId: string) {
+    const role = roleOf(conversation, userId) ?? "seeker";
+    return {
+      id: conversation.id,
+      jobRequestId: conversation.jobRequestId,
+      jobRequest: conversation.jobRequest,
+      participants: { seeker: conversation.seeker, provider: conversation.provider },
+      /** Whom the caller talks to. */
+      otherParticipant: role === "seeker" ? conversation.provider : conversation.seeker,
+      role,
+      lastMessage:
+        conversation.lastMessageContent !== null &&
+        conversation.lastMessageSenderId !== null &&
+        conversation.lastMessageTimestamp !== null
+          ? {
+              content: conversation.lastMessageContent,
+              senderId: conversation.lastMessageSenderId,
+              timestamp: conversation.lastMessageTimestamp,
+            }
+          : null,
+      /** The caller's unread messages in this conversation. */
+      unreadCount: role === "seeker" ? conversation.unreadCountSeeker : conversation.unreadCountProvider,
+      isActive: conversation.isActive,
+      createdAt: conversation.createdAt,
+      updatedAt: conversation.updatedAt,
+    };
+  }
+
+  return {
+    assertParticipant,
+    toView,
+
+    async conversations(userId: string, { page, limit }: { page: number; limit: number }) {
+      const where = { OR: [{ participantSeeker: userId }, { participantProvider: userId }] };
+      const [rows, total] = await Promise.all([
+        prisma.conversation.findMany({
+          where,
+          include: conversationInclude,
+          orderBy: [{ updatedAt: "desc" }, { id: "asc" }],
+          skip: (page - 1) * limit,
+          take: limit,
+        }),
+        prisma.conversation.count({ where }),
+      ]);
+      return {
+        conversations: rows.map((row) => toView(row, userId)),
+        pagination: { page, limit, total, pages: Math.ceil(total / limit) },
+      };
+    },
+
+    async conversation(conversationId: string, userId: string) {
+      await assertParticipant(conversationId, userId);
+      const row = await prisma.conversation.findUniqueOrThrow({
+        where: { id: conversationId },
+        include: conversationInclude,
+      });
+      return toView(row, userId);
+    },
+
+    async conversationByJobRequest(jobRequestId: string, userId: string) {
+      const row = await prisma.conversation.findUnique({ where: { jobRequestId }, include: conversationInclude });
+      if (!row) throw notFound("A conversation for this job request");
+      if (!roleOf(row, userId)) throw forbidden("You are not a participant in this conversation.");
+      return toView(row, userId);
+    },
+
+    /** A page of messages, oldest first. Page 1 is the newest; `before` pages backwards from a message. */
+    async messages(
+      userId: string,
+      input: { conversationId: string; page: number; limit: number; before?: string | undefined },
+    ) {
+      const { conversationId, page, limit, before } = input;
+      await assertParticipant(conversationId, userId);
+      let beforeSeq: number | undefined;
+      if (before) {
+        const cursor = await prisma.message.findFirst({ where: { id: before, conversationId }, select: { seq: true } });
+        if (!cursor) throw badRequest("The `before` cursor is not a message of this conversation.");
+        beforeSeq = cursor.seq;
+      }
+      const [newestFirst, total] = await Promise.all([
+        prisma.message.findMany({
+          where: { conversationId, ...(beforeSeq === undefined ? {} : { seq: { lt: beforeSeq } }) },
+          orderBy: { seq: "desc" },
+          skip: beforeSeq === undefined ? (page - 1) * limit : 0,
+          take: limit + 1,
+        }),
+        prisma.message.count({ where: { conversationId } }),
+      ]);
+      const hasMore = newestFirst.length > limit;
+      const messages = newestFirst.slice(0, limit).reverse();
+      return {
+        messages,
+        pagination: { page, limit, total, pages: Math.ceil(total / limit) },
+        /** Pass as `before` to get the next older page; null at the beginning of the conversation. */
+        nextCursor: hasMore ? (messages[0]?.id ?? null) : null,
+      };
+    },
+
+    async unreadCount(userId: string) {
+      const [asSeeker, asProvider] = await Promise.all([
+        prisma.conversation.aggregate({ where: { participantSeeker: userId }, _sum: { unreadCountSeeker: true } }),
+        prisma.conversation.aggregate({ where: { participantProvider: userId }, _sum: { unreadCountProvider: true } }),
+      ]);
+      return { total: (asSeeker._sum.unreadCountSeeker ?? 0) + (asProvider._sum.unreadCountProvider ?? 0) };
+    },
+
+    /**
+     * Stores a message and, in the same statement, bumps the conversation's message count,
+     * lastMessage and the receiver's unread count: one round trip, all or nothing, and
+     * concurrent sends queue on the conversation row so none is lost.
+     */
+    async sendMessage(senderId: string, input: SendMessageInput) {
+      const { conversationId, content, clientMessageId = null } = input;
+      const { otherId: receiverId } = await assertParticipant(conversationId, senderId);
+      if (input.receiverId !== undefined && input.receiverId !== receiverId) {
+        throw badRequest("The receiver must be the other participant of this conversation.");
+      }
+      const id = randomUUID();
+      const timestamp = now();
+      let rows: Pick<Message, "seq">[];
+      try {
+        rows = await prisma.$queryRaw<Pick<Message, "seq">[]>`
+          WITH conversation AS (
+            UPDATE "Conversation" SET
+              "messageCount" = "messageCount" + 1,
+              "lastMessageContent" = ${content},
+              "lastMessageSenderId" = ${senderId},
+              "lastMessageTimestamp" = ${timestamp},
+              "unreadCountSeeker" = "unreadCountSeeker" + (CASE WHEN "participantSeeker" = ${receiverId} THEN 1 ELSE 0 END),
+              "unreadCountProvider" = "unreadCountProvider" + (CASE WHEN "participantProvider" = ${receiverId} THEN 1 ELSE 0 END),
+              "updatedAt" = ${timestamp}
+            WHERE "id" = ${conversationId} AND "isActive"
+            RETURNING "messageCount"
+          )
+          INSERT INTO "Message" ("id", "conversationId", "seq", "senderId", "receiverId", "content", "clientMessageId", "timestamp", "createdAt", "updatedAt")
+          SELECT ${id}, ${conversationId}, "messageCount", ${senderId}, ${receiverId}, ${content}, ${clientMessageId}, ${timestamp}, ${timestamp}, ${timestamp}
+          FROM conversation
+          RETURNING "seq"`;
+      } catch (error) {
+        // The same clientMessageId again: the whole statement rolled back; answer with the original.
+        if (clientMessageId !== null && isUniqueViolation(error)) {
+          const original = await prisma.message.findUnique({
+            where: { conversationId_senderId_clientMessageId: { conversationId, senderId, clientMessageId } },
+          });
+          if (original) return toSent(original);
+        }
+        throw error;
+      }
+      const stored = rows[0];
+      if (!stored) throw new DomainError("FORBIDDEN", "This conversation is closed; it can be read but not written to.");
+      const event: MessageEvent = {
+        messageId: id,
+        conversationId,
+        seq: stored.seq,
+        senderId,
+        receiverId,
+        content,
+        timestamp,
+        clientMessageId,
+      };
+      publish(topics.messages(conversationId), event);
+      publish(topics.inbox(receiverId), { kind: "message", conversationId });
+      publish(topics.inbox(senderId), { kind: "message", conversationId });
+      return { messageId: id, conversationId, content, timestamp, seq: stored.seq, clientMessageId };
+    },
+
+    /**
+     * Marks the caller's unread messages read and lowers their counter by exactly the number
+     * marked, in one statement: a message that arrives meanwhile stays counted.
+     */
+    async markRead(readerId: string, conversationId: string) {
+      const { otherId } = await assertParticipant(conversationId, readerId);
+      const readAt = now();
+      const rows = await prisma.$queryRaw<{ readCount: number }[]>`
+        WITH marked AS (
+          UPDATE "Message" SET "read" = true, "readAt" = ${readAt}, "updatedAt" = ${readAt}
+          WHERE "conversationId" = ${conversationId} AND "receiverId" = ${readerId} AND NOT "read"
+          RETURNING 1
+        ), counted AS (SELECT count(*)::int AS "readCount" FROM marked)
+        UPDATE "Conversation" SET
+          "unreadCountSeeker" = "unreadCountSeeker" - (CASE WHEN "participantSeeker" = ${readerId} THEN counted."readCount" ELSE 0 END),
+          "unreadCountProvider" = "unreadCountProvider" - (CASE WHEN "participantProvider" = ${readerId} THEN counted."readCount" ELSE 0 END)
+        FROM counted
+        WHERE "id" = ${conversationId}
+        RETURNING counted."readCount"`;
+      const readCount = rows[0]?.readCount ?? 0;
+      if (readCount > 0) {
+        publish(topics.reads(conversationId), { conversationId, readCount, readerId, readAt });
+        publish(topics.inbox(readerId), { kind: "read", conversationId });
+        publish(topics.inbox(otherId), { kind: "read", conversationId });
+      }
+      return { conversationId, readCount, readerId, readAt };
+    },
+
+    /** The seq of a message in a conversation, for resuming after it. */
+    async seqOf(conversationId: string, messageId: string) {
+      const found = await prisma.message.findFirst({ where: { id: messageId, conversationId }, select: { seq: true } });
+      if (!found) throw badRequest("`lastEventId` is not a message of this conversation.");
+      return found.seq;
+    },
+
+    async messageCount(conversationId: string) {
+      const found = await prisma.conversation.findUniqueOrThrow({
+        where: { id: conversationId },
+        select: { messageCount: true },
+      });
+      return found.messageCount;
+    },
+
+    /** Every message after `seq`, in order, read a page at a time. */
+    async *messagesAfter(conversationId: string, seq: number, untilSeq = Number.MAX_SAFE_INTEGER) {
+      let after = seq;
+      for (;;) {
+        const page = await prisma.message.findMany({
+          where: { conversationId, seq: { gt: after, lte: untilSeq } },
+          orderBy: { seq: "asc" },
+          take: CATCH_UP_PAGE,
+        });
+        for (const message of page) yield toEvent(message);
+        const last = page.at(-1);
+        if (!last || page.length < CATCH_UP_PAGE) return;
+        after = last.seq;
+      }
+    },
+  };
+}
+
+type ConversationRow = Conversation & {
+  seeker: { id: string; name: string | null };
+  provider: { id: string; name: string | null };
+  jobRequest: { id: string; title: string; status: string };
+};
+
+function roleOf(conversation: Participants, userId: string): "seeker" | "provider" | null {
+  if (conversation.participantSeeker === userId) return "seeker";
+  if (conversation.participantProvider === userId) return "provider";
+  return null;
+}
+
+function toSent(message: Message) {
+  return {
+    messageId: message.id,
+    conversationId: message.conversationId,
+    content: message.content,
+    timestamp: message.timestamp,
+    seq: message.seq,
+    clientMessageId: message.clientMessageId,
+  };
+}
+
+export function toEvent(message: Message): MessageEvent {
+  return {
+    messageId: message.id,
+    conversationId: message.conversationId,
+    seq: message.seq,
+    senderId: message.senderId,
+    receiverId: message.receiverId,
+    content: message.content,
+    timestamp: message.timestamp,
+    clientMessageId: message.clientMessageId,
+  };
+}
+
+/** PostgreSQL's unique_violation, however the driver adapter wraps it. */
+function isUniqueViolation(error: unknown): boolean {
+  const text = JSON.stringify(error, Object.getOwnPropertyNames(error ?? {})) ?? "";
+  return text.includes("23505") || text.includes("UniqueConstraintViolation") || text.includes("P2002");
+}

@@ -1,0 +1,45 @@
+import { type Backend, openTestDatabase } from "@naafe/db/testing";
+import { signToken } from "./auth.ts";
+import type { EventBus } from "./bus/event-bus.ts";
+import { createMemoryBus } from "./bus/memory-bus.ts";
+import { createContext, createServices, type ServicesOptions } from "./context.ts";
+import { createCaller } from "./root.ts";
+
+export const TEST_SECRET = "test-secret-that-is-long-enough-for-hs256";
+
+/** A router on a fresh database, with a caller per user; dispose it to drop everything. */
+export async function createTestApp(backend: Backend, options: Partial<ServicesOptions> & { bus?: EventBus } = {}) {
+  const db = await openTestDatabase(backend);
+  const bus = options.bus ?? createMemoryBus();
+  const services = createServices({
+    prisma: db.prisma,
+    bus,
+    auth: { secret: TEST_SECRET },
+    sendLimit: { burst: 10_000, perSecond: 10_000 },
+    ...options,
+  });
+  const tokenFor = (id: string, name = id) => signToken(TEST_SECRET, { id, name });
+  /** A caller authenticated as `id` (or anonymous with `null`, or with any raw token). */
+  const as = (id: string | null, token = id === null ? null : tokenFor(id)) => createCaller(createContext(services, token));
+
+  /** Seeker posts a job, provider offers, seeker accepts: the seed's usage flow. */
+  async function openConversation(seeker = "seeker", provider = "provider") {
+    const job = await as(seeker).jobRequest.create({ title: "Fix the kitchen sink" });
+    const offer = await as(provider).offer.create({ jobRequestId: job.id, price: 120 });
+    const accepted = await as(seeker).offer.accept({ offerId: offer.id });
+    return { job, offer, conversation: accepted.conversation };
+  }
+
+  return {
+    db,
+    bus,
+    services,
+    as,
+    tokenFor,
+    openConversation,
+    async [Symbol.asyncDispose]() {
+      await bus.close();
+      await db.close();
+    },
+  };
+}

@@ -1,0 +1,94 @@
+import { PGlite } from "@electric-sql/pglite";
+import { PrismaPg } from "@prisma/adapter-pg";
+import pg from "pg";
+import { PrismaPGlite } from "pglite-prisma-adapter";
+import { PrismaClient } from "./generated/client.ts";
+import { migrate } from "./migrate.ts";
+
+export interface DatabaseOptions {
+  /** PostgreSQL connection string; without it the embedded PGlite is used. */
+  url?: string | undefined;
+  /** PostgreSQL schema to use instead of the connection's default (tests use one each). */
+  schema?: string | undefined;
+  /** PGlite's folder; without it PGlite keeps everything in memory. */
+  dataDir?: string | undefined;
+}
+
+export interface Database {
+  prisma: PrismaClient;
+  kind: "postgres" | "pglite";
+  /** Whether the database answers right now (for health checks). */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+// The key `prisma migrate` itself locks, so our start-up and Prisma's CLI never migrate at once.
+const MIGRATION_LOCK = 72707369;
+
+/** Opens the database, applying pending migrations first. */
+export async function openDatabase(options: DatabaseOptions = {}): Promise<Database> {
+  return options.url ? openPostgres(options.url, options.schema) : openPglite(options.dataDir);
+}
+
+async function openPostgres(url: string, schema: string | undefined): Promise<Database> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    // Fail fast when the server is unreachable instead of queueing requests forever.
+    connectionTimeoutMillis: 5_000,
+    ...(schema ? { options: `-c search_path="${schema.replaceAll('"', "")}"` } : {}),
+  });
+  // An idle client whose server went away must not crash the process; the pool replaces it.
+  pool.on("error", () => {});
+  const client = await pool.connect();
+  try {
+    if (schema) await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema.replaceAll('"', "")}"`);
+    await client.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK]);
+    try {
+      await migrate(
+        (sql) => client.query(sql),
+        async (sql, params) => (await client.query(sql, params)).rows,
+      );
+    } finally {
+      await client.query("SELECT pg_advisory_unlock($1)", [MIGRATION_LOCK]);
+    }
+  } finally {
+    client.release();
+  }
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool, schema ? { schema } : undefined) });
+  return {
+    prisma,
+    kind: "postgres",
+    ping: () => ping(prisma),
+    async close() {
+      await prisma.$disconnect();
+      await pool.end();
+    },
+  };
+}
+
+async function openPglite(dataDir: string | undefined): Promise<Database> {
+  const pglite = new PGlite(dataDir);
+  await migrate(
+    (sql) => pglite.exec(sql),
+    async <T>(sql: string, params?: unknown[]) => (await pglite.query<T>(sql, params)).rows,
+  );
+  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
+  return {
+    prisma,
+    kind: "pglite",
+    ping: () => ping(prisma),
+    async close() {
+      await prisma.$disconnect();
+      await pglite.close();
+    },
+  };
+}
+
+async function ping(prisma: PrismaClient): Promise<boolean> {
+  try {
+    await prisma.$queryRaw`SELECT 1`;
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,31 @@
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import { type Database, openDatabase } from "./open-database.ts";
+
+export type Backend = "pglite" | "postgres";
+
+/** PGlite always; PostgreSQL too when `DATABASE_URL` is set (CI sets it). */
+export const testBackends: Backend[] = process.env["DATABASE_URL"] ? ["pglite", "postgres"] : ["pglite"];
+
+/**
+ * A fresh, migrated database for one test: an in-memory PGlite, or a new schema of the
+ * PostgreSQL at `DATABASE_URL`, dropped again on close, so tests never see each other's data.
+ */
+export async function openTestDatabase(backend: Backend): Promise<Database & AsyncDisposable> {
+  if (backend === "pglite") {
+    const db = await openDatabase();
+    return { ...db, [Symbol.asyncDispose]: db.close };
+  }
+  const url = process.env["DATABASE_URL"];
+  if (!url) throw new Error("DATABASE_URL is not set.");
+  const schema = `test_${randomBytes(6).toString("hex")}`;
+  const db = await openDatabase({ url, schema });
+  const close = async () => {
+    await db.close();
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await client.end();
+  };
+  return { ...db, close, [Symbol.asyncDispose]: close };
+}
