@@ -19,8 +19,14 @@ export async function createTestApp(backend: Backend, options: Partial<ServicesO
     ...options,
   });
   const tokenFor = (id: string, name = id) => signToken(TEST_SECRET, { id, name });
-  /** A caller authenticated as `id` (or anonymous with `null`, or with any raw token). */
-  const as = (id: string | null, token = id === null ? null : tokenFor(id)) => createCaller(createContext(services, token));
+  /**
+   * A caller authenticated as `id` (anonymous with `null`, or with any raw `token`);
+   * aborting `signal` stops its subscriptions.
+   */
+  const as = (id: string | null, options: { token?: string | null; signal?: AbortSignal } = {}) => {
+    const token = options.token !== undefined ? options.token : id === null ? null : tokenFor(id);
+    return createCaller(createContext(services, token), { signal: options.signal });
+  };
 
   /** Seeker posts a job, provider offers, seeker accepts: the seed's usage flow. */
   async function openConversation(seeker = "seeker", provider = "provider") {

@@ -1,4 +1,4 @@
-import { PGlite } from "@electric-sql/pglite";
+import { PGlite, type PGliteInterface } from "@electric-sql/pglite";
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { PrismaPGlite } from "pglite-prisma-adapter";
@@ -67,11 +67,21 @@ async function openPostgres(url: string, schema: string | undefined): Promise<Da
 }
 
 async function openPglite(dataDir: string | undefined): Promise<Database> {
+  return usePglite(await migratedPglite(dataDir));
+}
+
+/** A PGlite (in memory without `dataDir`) with all migrations applied. */
+export async function migratedPglite(dataDir?: string): Promise<PGlite> {
   const pglite = new PGlite(dataDir);
   await migrate(
     (sql) => pglite.exec(sql),
     async <T>(sql: string, params?: unknown[]) => (await pglite.query<T>(sql, params)).rows,
   );
+  return pglite;
+}
+
+/** Wraps an already migrated PGlite (tests clone one migrated template instead of migrating each time). */
+export function usePglite(pglite: PGliteInterface): Database {
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
   return {
     prisma,

@@ -14,6 +14,11 @@ async function take<T>(iterable: AsyncIterable<T>, count: number): Promise<T[]> 
   return out;
 }
 
+/** createCaller yields tracked events as `[id, data]` envelopes (the wire carries `{ id, data }`). */
+function untracked<T>(envelopes: readonly (readonly [string, T, ...unknown[]])[]) {
+  return envelopes.map(([id, data]) => ({ id, data }));
+}
+
 /** Subscribes, and resolves once the subscription is attached (the first await inside it ran). */
 async function subscribe<T>(start: (signal: AbortSignal) => Promise<AsyncIterable<T>>) {
   const controller = new AbortController();
@@ -240,7 +245,7 @@ describe.each(testBackends)("chat router on %s", (backend) => {
       await using app = await createTestApp(backend);
       const { conversation } = await app.openConversation();
       const conversationId = conversation.id;
-      const reads = await subscribe((signal) => app.as("seeker").chat.onMessagesRead({ conversationId }, { signal }));
+      const reads = await subscribe((signal) => app.as("seeker", { signal }).chat.onMessagesRead({ conversationId }));
       await app.as("seeker").chat.sendMessage({ conversationId, content: "a" });
       await app.as("seeker").chat.sendMessage({ conversationId, content: "b" });
       await app.as("provider").chat.sendMessage({ conversationId, content: "mine stays unread for the seeker" });
@@ -284,9 +289,9 @@ describe.each(testBackends)("chat router on %s", (backend) => {
       await using app = await createTestApp(backend);
       const { conversation } = await app.openConversation();
       const conversationId = conversation.id;
-      const sub = await subscribe((signal) => app.as("provider").chat.onMessage({ conversationId }, { signal }));
+      const sub = await subscribe((signal) => app.as("provider", { signal }).chat.onMessage({ conversationId }));
       const sent = await app.as("seeker").chat.sendMessage({ conversationId, content: "live!" });
-      const [event] = await take(sub.iterable, 1);
+      const [event] = untracked(await take(sub.iterable, 1));
       expect(event).toMatchObject({ id: sent.messageId, data: { messageId: sent.messageId, content: "live!", senderId: "seeker" } });
       await expect(app.as("stranger").chat.onMessage({ conversationId })).rejects.toMatchObject({ code: "FORBIDDEN" });
       await expect(app.as(null).chat.onMessage({ conversationId })).rejects.toMatchObject({ code: "UNAUTHORIZED" });
@@ -302,10 +307,10 @@ describe.each(testBackends)("chat router on %s", (backend) => {
       for (let i = 0; i < 30; i++) await seeker.chat.sendMessage({ conversationId, content: `missed ${i}` });
 
       const sub = await subscribe((signal) =>
-        app.as("provider").chat.onMessage({ conversationId, lastEventId: first.messageId }, { signal }),
+        app.as("provider", { signal }).chat.onMessage({ conversationId, lastEventId: first.messageId }),
       );
       const during = Promise.all(Array.from({ length: 30 }, (_, i) => seeker.chat.sendMessage({ conversationId, content: `during ${i}` })));
-      const events = await take(sub.iterable, 60);
+      const events = untracked(await take(sub.iterable, 60));
       await during;
       const seqs = events.map((e) => e.data.seq);
       expect(seqs).toEqual(Array.from({ length: 60 }, (_, i) => i + 2));
@@ -316,14 +321,14 @@ describe.each(testBackends)("chat router on %s", (backend) => {
       await using app = await createTestApp(backend);
       const { conversation } = await app.openConversation();
       const conversationId = conversation.id;
-      const sub = await subscribe((signal) => app.as("provider").chat.onMessage({ conversationId }, { signal }));
+      const sub = await subscribe((signal) => app.as("provider", { signal }).chat.onMessage({ conversationId }));
       // Drop the next publication, as a Redis hiccup would.
       const publish = app.bus.publish;
       app.bus.publish = async () => {};
       await app.as("seeker").chat.sendMessage({ conversationId, content: "lost in transit" });
       app.bus.publish = publish;
       await app.as("seeker").chat.sendMessage({ conversationId, content: "arrives" });
-      const events = await take(sub.iterable, 2);
+      const events = untracked(await take(sub.iterable, 2));
       expect(events.map((e) => e.data.content)).toEqual(["lost in transit", "arrives"]);
     });
 
@@ -341,8 +346,8 @@ describe.each(testBackends)("chat router on %s", (backend) => {
   describe("onInbox", () => {
     it("tells each user about new conversations, messages and reads in their conversations only", async () => {
       await using app = await createTestApp(backend);
-      const inbox = await subscribe((signal) => app.as("provider").chat.onInbox(undefined, { signal }));
-      const stranger = await subscribe((signal) => app.as("stranger").chat.onInbox(undefined, { signal }));
+      const inbox = await subscribe((signal) => app.as("provider", { signal }).chat.onInbox(undefined));
+      const stranger = await subscribe((signal) => app.as("stranger", { signal }).chat.onInbox(undefined));
       const { conversation } = await app.openConversation();
       const conversationId = conversation.id;
       await app.as("seeker").chat.sendMessage({ conversationId, content: "hi" });
@@ -372,7 +377,7 @@ describe.each(testBackends)("chat router on %s", (backend) => {
         [noExpiry, "expiry"],
         ["garbage", "not valid"],
       ] as const) {
-        await expect(app.as("seeker", token).chat.unreadCount()).rejects.toMatchObject({
+        await expect(app.as("seeker", { token }).chat.unreadCount()).rejects.toMatchObject({
           code: "UNAUTHORIZED",
           message: expect.stringContaining(reason),
         });

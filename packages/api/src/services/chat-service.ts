@@ -267,11 +267,11 @@ export function createChatService({ prisma, bus, now = () => new Date(), onPubli
     },
 
     /** Every message after `seq`, in order, read a page at a time. */
-    async *messagesAfter(conversationId: string, seq: number, untilSeq = Number.MAX_SAFE_INTEGER) {
+    async *messagesAfter(conversationId: string, seq: number, untilSeq?: number) {
       let after = seq;
       for (;;) {
         const page = await prisma.message.findMany({
-          where: { conversationId, seq: { gt: after, lte: untilSeq } },
+          where: { conversationId, seq: { gt: after, ...(untilSeq === undefined ? {} : { lte: untilSeq }) } },
           orderBy: { seq: "asc" },
           take: CATCH_UP_PAGE,
         });
