@@ -36,20 +36,33 @@ export function createTokenVerifier(config: AuthConfig): VerifyToken {
         ...(config.audience ? { audience: config.audience } : {}),
       });
     } catch (error) {
-      const reason = error instanceof jwt.TokenExpiredError ? "Your session has expired; sign in again." : "Your token is not valid.";
+      const reason =
+        error instanceof jwt.TokenExpiredError
+          ? "Your session has expired; sign in again."
+          : "Your token is not valid.";
       throw new DomainError("UNAUTHORIZED", reason);
     }
-    if (typeof payload === "string" || typeof payload.sub !== "string" || payload.sub.length === 0 || payload.sub.length > 100) {
+    if (
+      typeof payload === "string" ||
+      typeof payload.sub !== "string" ||
+      payload.sub.length === 0 ||
+      payload.sub.length > 100
+    ) {
       throw new DomainError("UNAUTHORIZED", "Your token does not name a user (`sub`).");
     }
-    if (typeof payload.exp !== "number") throw new DomainError("UNAUTHORIZED", "Your token must have an expiry (`exp`).");
+    if (typeof payload.exp !== "number")
+      throw new DomainError("UNAUTHORIZED", "Your token must have an expiry (`exp`).");
     const name = typeof payload["name"] === "string" ? payload["name"].slice(0, 100) : null;
     return { id: payload.sub, name, expiresAt: payload.exp * 1000 };
   };
 }
 
 /** Signs an HS256 token, for the demo and the `token` command. */
-export function signToken(secret: string, user: { id: string; name?: string | null }, expiresIn: jwt.SignOptions["expiresIn"] = "12h") {
+export function signToken(
+  secret: string,
+  user: { id: string; name?: string | null },
+  expiresIn: jwt.SignOptions["expiresIn"] = "12h",
+) {
   return jwt.sign(user.name ? { name: user.name } : {}, secret, { algorithm: "HS256", subject: user.id, expiresIn });
 }
 

@@ -29,7 +29,8 @@ export function createServices(options: ServicesOptions) {
     marketplace: createMarketplaceService({ prisma, bus, chat }),
     verifyToken: createTokenVerifier(options.auth),
     sendLimiter: createRateLimiter(options.sendLimit ?? { burst: 30, perSecond: 10 }),
-    demo: options.demoUserIds && options.auth.secret ? { userIds: options.demoUserIds, secret: options.auth.secret } : null,
+    demo:
+      options.demoUserIds && options.auth.secret ? { userIds: options.demoUserIds, secret: options.auth.secret } : null,
   };
 }
 

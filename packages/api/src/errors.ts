@@ -2,7 +2,13 @@
  * What went wrong, in terms of the domain. Services throw these; `trpc.ts` maps each one
  * to the tRPC error code of the same name, so domain code never imports tRPC.
  */
-export type DomainErrorCode = "BAD_REQUEST" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND" | "CONFLICT" | "TOO_MANY_REQUESTS";
+export type DomainErrorCode =
+  | "BAD_REQUEST"
+  | "UNAUTHORIZED"
+  | "FORBIDDEN"
+  | "NOT_FOUND"
+  | "CONFLICT"
+  | "TOO_MANY_REQUESTS";
 
 export class DomainError extends Error {
   constructor(

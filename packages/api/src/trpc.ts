@@ -27,7 +27,11 @@ const t = initTRPC.context<Context>().create({
       ...shape,
       // A sentence a person can read instead of a JSON dump of the validation issues.
       message: issues ? issues.map(describe).join("; ") : shape.message,
-      data: { ...shape.data, issues: issues?.map((issue) => ({ ...issue, path: issue.path?.map(String) })) ?? null, retryAfter },
+      data: {
+        ...shape.data,
+        issues: issues?.map((issue) => ({ ...issue, path: issue.path?.map(String) })) ?? null,
+        retryAfter,
+      },
     };
   },
 });

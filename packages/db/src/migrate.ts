@@ -53,10 +53,7 @@ export async function migrate(exec: Exec, query: Query): Promise<string[]> {
       await query(`UPDATE "_prisma_migrations" SET logs = $2 WHERE id = $1`, [id, String(error)]);
       throw error;
     });
-    await query(
-      `UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = 1 WHERE id = $1`,
-      [id],
-    );
+    await query(`UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = 1 WHERE id = $1`, [id]);
     newlyApplied.push(name);
   }
   return newlyApplied;

@@ -1,4 +1,4 @@
-import { PGlite, type PGliteInterface } from "@electric-sql/pglite";
+import { PGlite } from "@electric-sql/pglite";
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { PrismaPGlite } from "pglite-prisma-adapter";
@@ -81,7 +81,7 @@ export async function migratedPglite(dataDir?: string): Promise<PGlite> {
 }
 
 /** Wraps an already migrated PGlite (tests clone one migrated template instead of migrating each time). */
-export function usePglite(pglite: PGliteInterface): Database {
+export function usePglite(pglite: PGlite): Database {
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
   return {
     prisma,

@@ -11,17 +11,20 @@ import { migrationsDir } from "./migrate.ts";
 // It runs on an in-memory PGlite, which also serves as the shadow database for replaying migrations.
 
 export const schemaFile = new URL("../../../prisma/schema.prisma", import.meta.url);
+// Node's WebAssembly global; @types/node leaves it to lib.dom, which a server should not load.
+declare const WebAssembly: {
+  instantiate(bytes: Uint8Array, imports: object): Promise<{ instance: { exports: object } }>;
+};
+
 const noFilters = { externalTables: [], externalEnums: [] };
 
 let loaded: Promise<void> | undefined;
 function loadEngine(): Promise<void> {
   loaded ??= (async () => {
     const require = createRequire(import.meta.url);
-    const wasmPath = require
-      .resolve("@prisma/schema-engine-wasm/schema_engine_bg")
-      .replace(/\.js$/, ".wasm");
+    const wasmPath = require.resolve("@prisma/schema-engine-wasm/schema_engine_bg").replace(/\.js$/, ".wasm");
     const { instance } = await WebAssembly.instantiate(await readFile(wasmPath), {
-      "./schema_engine_bg.js": engineBindings as unknown as WebAssembly.ModuleImports,
+      "./schema_engine_bg.js": engineBindings,
     });
     engineBindings.__wbg_set_wasm(instance.exports);
     (instance.exports as { __wbindgen_start?: () => void }).__wbindgen_start?.();
@@ -32,7 +35,10 @@ function loadEngine(): Promise<void> {
 async function migrationList() {
   const baseDir = fileURLToPath(migrationsDir);
   const entries = await readdir(baseDir, { withFileTypes: true }).catch(() => []);
-  const names = entries.filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort();
+  const names = entries
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name)
+    .sort();
   return {
     baseDir,
     lockfile: {

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import pg from "pg";
 import type { PGlite } from "@electric-sql/pglite";
+import pg from "pg";
 import { type Database, migratedPglite, openDatabase, usePglite } from "./open-database.ts";
 
 export type Backend = "pglite" | "postgres";
@@ -18,7 +18,8 @@ let template: Promise<PGlite> | undefined;
 export async function openTestDatabase(backend: Backend): Promise<Database & AsyncDisposable> {
   if (backend === "pglite") {
     template ??= migratedPglite();
-    const db = usePglite(await (await template).clone());
+    // clone() is typed as the interface, but it is a PGlite like its template.
+    const db = usePglite((await (await template).clone()) as PGlite);
     return { ...db, [Symbol.asyncDispose]: db.close };
   }
   const url = process.env["DATABASE_URL"];

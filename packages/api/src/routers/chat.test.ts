@@ -14,9 +14,12 @@ async function take<T>(iterable: AsyncIterable<T>, count: number): Promise<T[]> 
   return out;
 }
 
-/** createCaller yields tracked events as `[id, data]` envelopes (the wire carries `{ id, data }`). */
-function untracked<T>(envelopes: readonly (readonly [string, T, ...unknown[]])[]) {
-  return envelopes.map(([id, data]) => ({ id, data }));
+/**
+ * Tracked events are typed `{ id, data }`, which is what clients receive; createCaller hands
+ * out the server-side `[id, data]` envelope instead.
+ */
+function untracked<T extends { id: string; data: unknown }>(events: T[]): T[] {
+  return events.map((event) => (Array.isArray(event) ? ({ id: event[0], data: event[1] } as T) : event));
 }
 
 /** Subscribes, and resolves once the subscription is attached (the first await inside it ran). */
@@ -65,8 +68,12 @@ describe.each(testBackends)("chat router on %s", (backend) => {
       await using app = await createTestApp(backend);
       const { conversation } = await app.openConversation();
       const seeker = app.as("seeker");
-      await expect(seeker.chat.sendMessage({ conversationId: conversation.id, content: "😀".repeat(2000) })).resolves.toBeTruthy();
-      await expect(seeker.chat.sendMessage({ conversationId: conversation.id, content: "a".repeat(2001) })).rejects.toMatchObject({
+      await expect(
+        seeker.chat.sendMessage({ conversationId: conversation.id, content: "😀".repeat(2000) }),
+      ).resolves.toBeTruthy();
+      await expect(
+        seeker.chat.sendMessage({ conversationId: conversation.id, content: "a".repeat(2001) }),
+      ).rejects.toMatchObject({
         code: "BAD_REQUEST",
         message: expect.stringContaining("at most 2000 characters"),
       });
@@ -80,7 +87,10 @@ describe.each(testBackends)("chat router on %s", (backend) => {
     ])("rejects %s content with BAD_REQUEST and stores nothing", async (_, content, reason) => {
       await using app = await createTestApp(backend);
       const { conversation } = await app.openConversation();
-      const error = await app.as("seeker").chat.sendMessage({ conversationId: conversation.id, content }).catch((e: unknown) => e);
+      const error = await app
+        .as("seeker")
+        .chat.sendMessage({ conversationId: conversation.id, content })
+        .catch((e: unknown) => e);
       expect(error).toMatchObject({ code: "BAD_REQUEST", message: expect.stringContaining(reason) });
       expect(await app.db.prisma.message.count()).toBe(0);
       expect(await app.as("provider").chat.unreadCount()).toEqual({ total: 0 });
@@ -90,7 +100,9 @@ describe.each(testBackends)("chat router on %s", (backend) => {
       await using app = await createTestApp(backend);
       const { conversation } = await app.openConversation();
       await expect(
-        app.as("seeker").chat.sendMessage({ conversationId: conversation.id, receiverId: "someone-else", content: "hi" }),
+        app
+          .as("seeker")
+          .chat.sendMessage({ conversationId: conversation.id, receiverId: "someone-else", content: "hi" }),
       ).rejects.toMatchObject({ code: "BAD_REQUEST", message: expect.stringContaining("other participant") });
       expect(await app.db.prisma.message.count()).toBe(0);
     });
@@ -98,13 +110,19 @@ describe.each(testBackends)("chat router on %s", (backend) => {
     it("lets only participants send", async () => {
       await using app = await createTestApp(backend);
       const { conversation } = await app.openConversation();
-      await expect(app.as("stranger").chat.sendMessage({ conversationId: conversation.id, content: "hi" })).rejects.toMatchObject({
+      await expect(
+        app.as("stranger").chat.sendMessage({ conversationId: conversation.id, content: "hi" }),
+      ).rejects.toMatchObject({
         code: "FORBIDDEN",
       });
-      await expect(app.as("seeker").chat.sendMessage({ conversationId: "no-such-conversation", content: "hi" })).rejects.toMatchObject({
+      await expect(
+        app.as("seeker").chat.sendMessage({ conversationId: "no-such-conversation", content: "hi" }),
+      ).rejects.toMatchObject({
         code: "NOT_FOUND",
       });
-      await expect(app.as(null).chat.sendMessage({ conversationId: conversation.id, content: "hi" })).rejects.toMatchObject({
+      await expect(
+        app.as(null).chat.sendMessage({ conversationId: conversation.id, content: "hi" }),
+      ).rejects.toMatchObject({
         code: "UNAUTHORIZED",
       });
       expect(await app.db.prisma.message.count()).toBe(0);
@@ -115,7 +133,9 @@ describe.each(testBackends)("chat router on %s", (backend) => {
       const { conversation } = await app.openConversation();
       await app.as("seeker").chat.sendMessage({ conversationId: conversation.id, content: "before" });
       await app.db.prisma.conversation.update({ where: { id: conversation.id }, data: { isActive: false } });
-      await expect(app.as("seeker").chat.sendMessage({ conversationId: conversation.id, content: "after" })).rejects.toMatchObject({
+      await expect(
+        app.as("seeker").chat.sendMessage({ conversationId: conversation.id, content: "after" }),
+      ).rejects.toMatchObject({
         code: "FORBIDDEN",
         message: expect.stringContaining("closed"),
       });
@@ -136,7 +156,9 @@ describe.each(testBackends)("chat router on %s", (backend) => {
       expect(await app.db.prisma.message.count()).toBe(1);
       expect(await app.as("provider").chat.unreadCount()).toEqual({ total: 1 });
       // The same clientMessageId from the other participant is a different message.
-      await app.as("provider").chat.sendMessage({ conversationId: conversation.id, content: "mine", clientMessageId: "c-1" });
+      await app
+        .as("provider")
+        .chat.sendMessage({ conversationId: conversation.id, content: "mine", clientMessageId: "c-1" });
       expect(await app.db.prisma.message.count()).toBe(2);
     });
 
@@ -145,7 +167,9 @@ describe.each(testBackends)("chat router on %s", (backend) => {
       const { conversation } = await app.openConversation();
       const seeker = app.as("seeker");
       const sent = await Promise.all(
-        Array.from({ length: 200 }, (_, i) => seeker.chat.sendMessage({ conversationId: conversation.id, content: `message ${i}` })),
+        Array.from({ length: 200 }, (_, i) =>
+          seeker.chat.sendMessage({ conversationId: conversation.id, content: `message ${i}` }),
+        ),
       );
       expect(new Set(sent.map((m) => m.messageId)).size).toBe(200);
       expect(await app.db.prisma.message.count({ where: { conversationId: conversation.id } })).toBe(200);
@@ -159,11 +183,15 @@ describe.each(testBackends)("chat router on %s", (backend) => {
       const { conversation } = await app.openConversation();
       const seeker = app.as("seeker");
       for (let i = 0; i < 3; i++) await seeker.chat.sendMessage({ conversationId: conversation.id, content: `m${i}` });
-      const error = await seeker.chat.sendMessage({ conversationId: conversation.id, content: "one too many" }).catch((e: unknown) => e);
+      const error = await seeker.chat
+        .sendMessage({ conversationId: conversation.id, content: "one too many" })
+        .catch((e: unknown) => e);
       expect(error).toMatchObject({ code: "TOO_MANY_REQUESTS", cause: { retryAfter: 2 } });
       expect(await app.db.prisma.message.count()).toBe(3);
       // Another user has their own allowance.
-      await expect(app.as("provider").chat.sendMessage({ conversationId: conversation.id, content: "fine" })).resolves.toBeTruthy();
+      await expect(
+        app.as("provider").chat.sendMessage({ conversationId: conversation.id, content: "fine" }),
+      ).resolves.toBeTruthy();
     });
   });
 
@@ -182,21 +210,28 @@ describe.each(testBackends)("chat router on %s", (backend) => {
       expect(page1.conversations.map((c) => c.id)).toEqual([first.conversation.id]);
       expect(page1.pagination).toEqual({ page: 1, limit: 1, total: 2, pages: 2 });
       const page2 = await seeker.chat.conversations({ page: 2, limit: 1 });
-      expect(page2.conversations[0]).toMatchObject({ id: second.conversation.id, otherParticipant: { id: "provider-b" } });
+      expect(page2.conversations[0]).toMatchObject({
+        id: second.conversation.id,
+        otherParticipant: { id: "provider-b" },
+      });
       expect((await app.as("provider-a").chat.conversations()).conversations).toHaveLength(1);
       expect((await app.as("stranger").chat.conversations()).conversations).toHaveLength(0);
     });
 
-    it.each([{ limit: 0 }, { limit: 101 }, { page: 0 }, { limit: 1.5 }])("rejects pagination %o with BAD_REQUEST", async (input) => {
-      await using app = await createTestApp(backend);
-      await expect(app.as("seeker").chat.conversations(input)).rejects.toMatchObject({ code: "BAD_REQUEST" });
-    });
+    it.each([{ limit: 0 }, { limit: 101 }, { page: 0 }, { limit: 1.5 }])(
+      "rejects pagination %o with BAD_REQUEST",
+      async (input) => {
+        await using app = await createTestApp(backend);
+        await expect(app.as("seeker").chat.conversations(input)).rejects.toMatchObject({ code: "BAD_REQUEST" });
+      },
+    );
 
     it("pages messages by page and by `before` cursor, oldest first within a page", async () => {
       await using app = await createTestApp(backend);
       const { conversation } = await app.openConversation();
       const conversationId = conversation.id;
-      for (let i = 1; i <= 5; i++) await app.as(i % 2 ? "seeker" : "provider").chat.sendMessage({ conversationId, content: `m${i}` });
+      for (let i = 1; i <= 5; i++)
+        await app.as(i % 2 ? "seeker" : "provider").chat.sendMessage({ conversationId, content: `m${i}` });
       const provider = app.as("provider");
       const newest = await provider.chat.messages({ conversationId, limit: 2 });
       expect(newest.messages.map((m) => m.content)).toEqual(["m4", "m5"]);
@@ -206,9 +241,13 @@ describe.each(testBackends)("chat router on %s", (backend) => {
       const oldest = await provider.chat.messages({ conversationId, limit: 2, before: older.nextCursor ?? "" });
       expect(oldest.messages.map((m) => m.content)).toEqual(["m1"]);
       expect(oldest.nextCursor).toBeNull();
-      expect((await provider.chat.messages({ conversationId, limit: 2, page: 2 })).messages.map((m) => m.content)).toEqual(["m2", "m3"]);
+      expect(
+        (await provider.chat.messages({ conversationId, limit: 2, page: 2 })).messages.map((m) => m.content),
+      ).toEqual(["m2", "m3"]);
       await expect(app.as("stranger").chat.messages({ conversationId })).rejects.toMatchObject({ code: "FORBIDDEN" });
-      await expect(provider.chat.messages({ conversationId, before: "not-a-message" })).rejects.toMatchObject({ code: "BAD_REQUEST" });
+      await expect(provider.chat.messages({ conversationId, before: "not-a-message" })).rejects.toMatchObject({
+        code: "BAD_REQUEST",
+      });
     });
 
     it("finds the conversation of a job request for its participants only", async () => {
@@ -265,7 +304,9 @@ describe.each(testBackends)("chat router on %s", (backend) => {
       expect(await app.as("seeker").chat.unreadCount()).toEqual({ total: 1 });
       expect(await app.as("provider").chat.markRead({ conversationId })).toEqual({ conversationId, readCount: 0 });
       await expect(app.as("stranger").chat.markRead({ conversationId })).rejects.toMatchObject({ code: "FORBIDDEN" });
-      await expect(app.as("stranger").chat.onMessagesRead({ conversationId })).rejects.toMatchObject({ code: "FORBIDDEN" });
+      await expect(app.as("stranger").chat.onMessagesRead({ conversationId })).rejects.toMatchObject({
+        code: "FORBIDDEN",
+      });
     });
 
     it("keeps the counter exact when reads and sends race", async () => {
@@ -292,10 +333,15 @@ describe.each(testBackends)("chat router on %s", (backend) => {
       const sub = await subscribe((signal) => app.as("provider", { signal }).chat.onMessage({ conversationId }));
       const sent = await app.as("seeker").chat.sendMessage({ conversationId, content: "live!" });
       const [event] = untracked(await take(sub.iterable, 1));
-      expect(event).toMatchObject({ id: sent.messageId, data: { messageId: sent.messageId, content: "live!", senderId: "seeker" } });
+      expect(event).toMatchObject({
+        id: sent.messageId,
+        data: { messageId: sent.messageId, content: "live!", senderId: "seeker" },
+      });
       await expect(app.as("stranger").chat.onMessage({ conversationId })).rejects.toMatchObject({ code: "FORBIDDEN" });
       await expect(app.as(null).chat.onMessage({ conversationId })).rejects.toMatchObject({ code: "UNAUTHORIZED" });
-      await expect(app.as("seeker").chat.onMessage({ conversationId: "nope" })).rejects.toMatchObject({ code: "NOT_FOUND" });
+      await expect(app.as("seeker").chat.onMessage({ conversationId: "nope" })).rejects.toMatchObject({
+        code: "NOT_FOUND",
+      });
     });
 
     it("catches up from lastEventId with no gap and no duplicate while messages keep arriving", async () => {
@@ -309,7 +355,9 @@ describe.each(testBackends)("chat router on %s", (backend) => {
       const sub = await subscribe((signal) =>
         app.as("provider", { signal }).chat.onMessage({ conversationId, lastEventId: first.messageId }),
       );
-      const during = Promise.all(Array.from({ length: 30 }, (_, i) => seeker.chat.sendMessage({ conversationId, content: `during ${i}` })));
+      const during = Promise.all(
+        Array.from({ length: 30 }, (_, i) => seeker.chat.sendMessage({ conversationId, content: `during ${i}` })),
+      );
       const events = untracked(await take(sub.iterable, 60));
       await during;
       const seqs = events.map((e) => e.data.seq);

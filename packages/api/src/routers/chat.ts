@@ -1,6 +1,6 @@
 import { type TRPCRouterRecord, tracked } from "@trpc/server";
-import { listen } from "../bus/listen.ts";
 import { type InboxEvent, type MessagesReadEvent, topics } from "../bus/event-bus.ts";
+import { listen } from "../bus/listen.ts";
 import {
   conversationByJobRequestInput,
   conversationInput,
@@ -33,12 +33,10 @@ export const chatRouter = {
     return ctx.chat.sendMessage(ctx.user.id, input);
   }),
 
-  markRead: protectedProcedure
-    .input(conversationInput)
-    .mutation(async ({ ctx, input }) => {
-      const { conversationId, readCount } = await ctx.chat.markRead(ctx.user.id, input.conversationId);
-      return { conversationId, readCount };
-    }),
+  markRead: protectedProcedure.input(conversationInput).mutation(async ({ ctx, input }) => {
+    const { conversationId, readCount } = await ctx.chat.markRead(ctx.user.id, input.conversationId);
+    return { conversationId, readCount };
+  }),
 
   /**
    * The conversation's messages as they arrive (subscribing = joining the room). With
@@ -49,7 +47,9 @@ export const chatRouter = {
     await ctx.chat.assertParticipant(conversationId, ctx.user.id);
     // Listen before reading the database, so nothing committed in between is missed.
     const live = listen(ctx.bus, topics.messages(conversationId), signal);
-    let lastSeq = lastEventId ? await ctx.chat.seqOf(conversationId, lastEventId) : await ctx.chat.messageCount(conversationId);
+    let lastSeq = lastEventId
+      ? await ctx.chat.seqOf(conversationId, lastEventId)
+      : await ctx.chat.messageCount(conversationId);
     const chat = ctx.chat;
 
     return (async function* () {

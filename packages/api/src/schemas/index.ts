@@ -6,6 +6,7 @@ export const id = z.string().trim().min(1, "An id is required.").max(100, "That 
 export const MESSAGE_MAX_LENGTH = 2000;
 
 // Newline and tab are text; every other control character is not.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
 const FORBIDDEN_CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/;
 
 /** Message text: trimmed, 1–2000 characters (as a person counts them: code points), plain text. */
@@ -58,7 +59,11 @@ export const onMessageInput = z.object({
 });
 
 export const createJobRequestInput = z.object({
-  title: z.string().trim().min(3, "A title needs at least 3 characters.").max(200, "A title can be at most 200 characters."),
+  title: z
+    .string()
+    .trim()
+    .min(3, "A title needs at least 3 characters.")
+    .max(200, "A title can be at most 200 characters."),
 });
 
 export const createOfferInput = z.object({

@@ -206,7 +206,8 @@ export function createChatService({ prisma, bus, now = () => new Date(), onPubli
         throw error;
       }
       const stored = rows[0];
-      if (!stored) throw new DomainError("FORBIDDEN", "This conversation is closed; it can be read but not written to.");
+      if (!stored)
+        throw new DomainError("FORBIDDEN", "This conversation is closed; it can be read but not written to.");
       const event: MessageEvent = {
         messageId: id,
         conversationId,

@@ -60,7 +60,9 @@ export function createMarketplaceService({ prisma, bus, chat }: MarketplaceDeps)
       if (job.seekerId === provider.id) throw forbidden("You cannot make an offer on your own job request.");
       if (job.status !== "open") throw new DomainError("CONFLICT", "This job request no longer takes offers.");
       await this.ensureUser(provider);
-      return plainOffer(await prisma.offer.create({ data: { jobRequestId, providerId: provider.id, price: price ?? null } }));
+      return plainOffer(
+        await prisma.offer.create({ data: { jobRequestId, providerId: provider.id, price: price ?? null } }),
+      );
     },
 
     /**
@@ -70,7 +72,8 @@ export function createMarketplaceService({ prisma, bus, chat }: MarketplaceDeps)
     async acceptOffer(seekerId: string, offerId: string) {
       const offer = await prisma.offer.findUnique({ where: { id: offerId }, include: { jobRequest: true } });
       if (!offer) throw notFound("This offer");
-      if (offer.jobRequest.seekerId !== seekerId) throw forbidden("Only the job request's seeker can accept its offers.");
+      if (offer.jobRequest.seekerId !== seekerId)
+        throw forbidden("Only the job request's seeker can accept its offers.");
 
       const { accepted, conversationId, created } = await prisma.$transaction(async (tx) => {
         const claimed = await tx.jobRequest.updateMany({

@@ -20,7 +20,11 @@ export function createRateLimiter({ burst, perSecond }: RateLimit, now = () => D
       if (bucket.tokens < 1) {
         buckets.set(key, bucket);
         const retryAfter = Math.ceil((1 - bucket.tokens) / perSecond);
-        throw new DomainError("TOO_MANY_REQUESTS", `You are sending too fast; try again in ${retryAfter} s.`, retryAfter);
+        throw new DomainError(
+          "TOO_MANY_REQUESTS",
+          `You are sending too fast; try again in ${retryAfter} s.`,
+          retryAfter,
+        );
       }
       bucket.tokens -= 1;
       // Full buckets carry no information; dropping them keeps memory bounded by active users.
