@@ -57,13 +57,20 @@ export function createTokenVerifier(config: AuthConfig): VerifyToken {
   };
 }
 
-/** Signs an HS256 token, for the demo and the `token` command. */
+/** Signs an HS256 token that `config` accepts, for the demo and the `token` command. */
 export function signToken(
-  secret: string,
+  config: AuthConfig,
   user: { id: string; name?: string | null },
   expiresIn: jwt.SignOptions["expiresIn"] = "12h",
 ) {
-  return jwt.sign(user.name ? { name: user.name } : {}, secret, { algorithm: "HS256", subject: user.id, expiresIn });
+  if (!config.secret) throw new Error("Signing tokens needs JWT_SECRET.");
+  return jwt.sign(user.name ? { name: user.name } : {}, config.secret, {
+    algorithm: "HS256",
+    subject: user.id,
+    expiresIn,
+    ...(config.issuer ? { issuer: config.issuer } : {}),
+    ...(config.audience ? { audience: config.audience } : {}),
+  });
 }
 
 /** The token in an `Authorization: Bearer …` header, if any. */

@@ -29,12 +29,28 @@ export function createServices(options: ServicesOptions) {
     marketplace: createMarketplaceService({ prisma, bus, chat }),
     verifyToken: createTokenVerifier(options.auth),
     sendLimiter: createRateLimiter(options.sendLimit ?? { burst: 30, perSecond: 10 }),
-    demo:
-      options.demoUserIds && options.auth.secret ? { userIds: options.demoUserIds, secret: options.auth.secret } : null,
+    writes: createWriteTracker(),
+    demo: options.demoUserIds && options.auth.secret ? { userIds: options.demoUserIds, auth: options.auth } : null,
   };
 }
 
 export type Services = ReturnType<typeof createServices>;
+
+function createWriteTracker() {
+  const pending = new Set<Promise<unknown>>();
+  return {
+    track<T>(write: Promise<T>): Promise<T> {
+      pending.add(write);
+      const forget = () => pending.delete(write);
+      write.then(forget, forget);
+      return write;
+    },
+    /** Resolves once every write started so far has finished. */
+    async drain() {
+      while (pending.size > 0) await Promise.allSettled([...pending]);
+    },
+  };
+}
 
 export interface Context extends Services {
   user: AuthUser | null;

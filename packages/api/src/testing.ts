@@ -18,7 +18,7 @@ export async function createTestApp(backend: Backend, options: Partial<ServicesO
     sendLimit: { burst: 10_000, perSecond: 10_000 },
     ...options,
   });
-  const tokenFor = (id: string, name = id) => signToken(TEST_SECRET, { id, name });
+  const tokenFor = (id: string, name = id) => signToken({ secret: TEST_SECRET }, { id, name });
   /**
    * A caller authenticated as `id` (anonymous with `null`, or with any raw `token`);
    * aborting `signal` stops its subscriptions.

@@ -49,7 +49,12 @@ const mapDomainErrors = t.middleware(async function mapDomainErrors({ next }) {
   return result;
 });
 
-export const publicProcedure = t.procedure.use(mapDomainErrors);
+/** Mutations in flight, so a graceful shutdown can wait for acknowledged writes to finish. */
+const trackWrites = t.middleware(function trackWrites({ ctx, type, next }) {
+  return type === "mutation" ? ctx.writes.track(next()) : next();
+});
+
+export const publicProcedure = t.procedure.use(trackWrites).use(mapDomainErrors);
 
 export const protectedProcedure = publicProcedure.use(function isAuthed({ ctx, next }) {
   if (!ctx.user) throw ctx.authError ?? new DomainError("UNAUTHORIZED", "Sign in to use the chat.");

@@ -27,6 +27,6 @@ export const authRouter = {
     if (!ctx.demo.userIds.includes(input.userId))
       throw new DomainError("NOT_FOUND", "There is no demo user with that id.");
     const user = await ctx.prisma.user.findUniqueOrThrow({ where: { id: input.userId } });
-    return { token: signToken(ctx.demo.secret, user), user: { id: user.id, name: user.name } };
+    return { token: signToken(ctx.demo.auth, user), user: { id: user.id, name: user.name } };
   }),
 } satisfies TRPCRouterRecord;

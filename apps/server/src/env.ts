@@ -1,0 +1,90 @@
+import { randomBytes } from "node:crypto";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { z } from "zod";
+
+const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
+
+const optional = z
+  .string()
+  .trim()
+  .transform((value) => value || undefined)
+  .optional();
+
+const flag = z
+  .enum(["true", "false", "1", "0", ""])
+  .optional()
+  .transform((value) => (value === undefined || value === "" ? undefined : value === "true" || value === "1"));
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default("0.0.0.0"),
+  DATABASE_URL: optional.pipe(z.url({ protocol: /^postgres(ql)?$/, error: "must be a postgresql:// URL" }).optional()),
+  DATA_DIR: z.string().default(join(repoRoot, ".data")),
+  JWT_SECRET: optional.pipe(z.string().min(32, "must be at least 32 characters").optional()),
+  JWT_PUBLIC_KEY: optional.pipe(
+    z.string().includes("BEGIN PUBLIC KEY", { error: "must be a PEM public key" }).optional(),
+  ),
+  JWT_ISSUER: optional,
+  JWT_AUDIENCE: optional,
+  REDIS_URL: optional.pipe(z.url({ protocol: /^rediss?$/, error: "must be a redis:// URL" }).optional()),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  DEMO: flag,
+  WEB_DIST: z.string().default(join(repoRoot, "apps/web/dist")),
+});
+
+export type Config = ReturnType<typeof loadConfig>;
+
+/** Thrown with one line per wrong variable, so start-up can print it and stop. */
+export class ConfigError extends Error {}
+
+/**
+ * Reads and checks the configuration. Without `JWT_SECRET` (outside production) a dev secret is
+ * generated once and kept in `DATA_DIR`, so tokens stay valid across restarts.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env) {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
+  }
+  const vars = parsed.data;
+  const production = vars.NODE_ENV === "production";
+  const demo = vars.DEMO ?? (!production && !vars.JWT_PUBLIC_KEY);
+  if (production && demo) throw new ConfigError("Invalid configuration:\n  DEMO: demo mode cannot run in production");
+  if (production && !vars.JWT_SECRET && !vars.JWT_PUBLIC_KEY) {
+    throw new ConfigError("Invalid configuration:\n  JWT_SECRET: required in production (or JWT_PUBLIC_KEY)");
+  }
+  if (demo && vars.JWT_PUBLIC_KEY) {
+    throw new ConfigError(
+      "Invalid configuration:\n  DEMO: demo mode signs HS256 tokens; it cannot run with JWT_PUBLIC_KEY",
+    );
+  }
+  const secret = vars.JWT_PUBLIC_KEY ? undefined : (vars.JWT_SECRET ?? devSecret(vars.DATA_DIR));
+  return {
+    production,
+    port: vars.PORT,
+    host: vars.HOST,
+    databaseUrl: vars.DATABASE_URL,
+    dataDir: vars.DATA_DIR,
+    redisUrl: vars.REDIS_URL,
+    logLevel: vars.LOG_LEVEL,
+    demo,
+    webDist: vars.WEB_DIST,
+    auth: { secret, publicKey: vars.JWT_PUBLIC_KEY, issuer: vars.JWT_ISSUER, audience: vars.JWT_AUDIENCE },
+  };
+}
+
+function devSecret(dataDir: string): string {
+  const file = join(dataDir, "dev-jwt-secret");
+  try {
+    return readFileSync(file, "utf8").trim();
+  } catch {
+    mkdirSync(dataDir, { recursive: true });
+    const secret = randomBytes(32).toString("base64url");
+    writeFileSync(file, secret, { mode: 0o600 });
+    return secret;
+  }
+}
