@@ -1,0 +1,121 @@
+/** Starting the server and load children and talking to them over IPC. */
+import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import type { LoadMessage, LoadRequest, MemoryUsage, ServerMessage, ServerRequest } from "./protocol.ts";
+
+export const repoRoot = fileURLToPath(new URL("../", import.meta.url));
+
+type Without<T> = T extends unknown ? Omit<T, "id"> : never;
+
+/** Request/response over a child's IPC channel; a child that dies fails what is in flight. */
+class Channel<Req extends { id: number }, Msg extends { type: string }> {
+  private nextId = 1;
+  private waiting = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
+
+  constructor(
+    readonly child: ChildProcess,
+    name: string,
+    onMessage: (message: Msg) => void = () => {},
+  ) {
+    child.on("message", (message: Msg | { type: "reply"; id: number; result?: unknown; error?: string }) => {
+      if (message.type === "reply" && "id" in message) {
+        const waiter = this.waiting.get(message.id);
+        this.waiting.delete(message.id);
+        if (message.error) waiter?.reject(new Error(`${name}: ${message.error}`));
+        else waiter?.resolve(message.result);
+      } else onMessage(message as Msg);
+    });
+    child.on("exit", (code, signal) => {
+      for (const waiter of this.waiting.values()) waiter.reject(new Error(`${name} exited (${code ?? signal})`));
+      this.waiting.clear();
+    });
+  }
+
+  request<T>(request: Without<Req>): Promise<T> {
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.waiting.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      this.child.send({ ...request, id });
+    });
+  }
+}
+
+function tsxChild(file: string, nodeArgs: string[], env: NodeJS.ProcessEnv) {
+  return spawn(process.execPath, [...nodeArgs, "--import", "tsx", fileURLToPath(new URL(file, import.meta.url))], {
+    cwd: repoRoot,
+    env,
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+}
+
+export interface ServerChild {
+  url: string;
+  store: string;
+  pid: number;
+  request<T>(request: Without<ServerRequest>): Promise<T>;
+  memory(gc: boolean): Promise<MemoryUsage>;
+  /** Resident memory read from /proc, which answers even while the server's event loop is busy. */
+  rss(): number;
+  stop(): Promise<void>;
+}
+
+export async function startServerChild(
+  kind: "naafe" | "baseline",
+  env: NodeJS.ProcessEnv,
+  nodeArgs: string[],
+): Promise<ServerChild> {
+  const file = kind === "naafe" ? "./server-child.ts" : "./baseline/server.ts";
+  const child = tsxChild(file, ["--expose-gc", ...nodeArgs], env);
+  const ready = new Promise<{ url: string; store: string }>((resolve, reject) => {
+    child.once("exit", (code) => reject(new Error(`${kind} server exited during start-up (${code})`)));
+    child.on("message", (message: ServerMessage) => {
+      if (message.type === "ready") resolve(message);
+    });
+  });
+  const channel = new Channel<ServerRequest, ServerMessage>(child, `${kind} server`);
+  const { url, store } = await ready;
+  const pid = child.pid ?? 0;
+  return {
+    url,
+    store,
+    pid,
+    request: (request) => channel.request(request),
+    memory: (gc) => channel.request({ op: "memory", gc }),
+    rss: () => procStatus(pid, "VmRSS"),
+    async stop() {
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      await channel.request({ op: "stop" }).catch(() => {});
+      const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+export function startLoadChild(onProgress: (text: string) => void) {
+  // Ten thousand clients with their pending maps need more than the default old space.
+  const child = tsxChild("./load.ts", ["--max-old-space-size=4096"], process.env);
+  const channel = new Channel<LoadRequest, LoadMessage>(child, "load process", (message) => {
+    if (message.type === "progress") onProgress(message.text);
+  });
+  return {
+    pid: child.pid ?? 0,
+    request: <T>(request: Without<LoadRequest>) => channel.request<T>(request),
+    async exit() {
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      await channel.request({ op: "exit" }).catch(() => {});
+      await exited;
+    },
+  };
+}
+
+/** A /proc/<pid>/status field in bytes (0 when unavailable, e.g. not on Linux). */
+export function procStatus(pid: number, field: "VmRSS" | "VmHWM"): number {
+  try {
+    const match = readFileSync(`/proc/${pid}/status`, "utf8").match(new RegExp(`^${field}:\\s+(\\d+) kB`, "m"));
+    return match?.[1] ? Number(match[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}

@@ -1,0 +1,82 @@
+/** Messages between the runner and its children (over Node's IPC channel). */
+
+export interface MemoryUsage {
+  rss: number;
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+  arrayBuffers: number;
+}
+
+/** Runner → server child (ours or the baseline). */
+export type ServerRequest =
+  | { id: number; op: "memory"; gc: boolean }
+  | { id: number; op: "seedPairs"; prefix: string; pairs: number }
+  | { id: number; op: "seedBacklog"; prefix: string; count: number }
+  | { id: number; op: "stop" };
+
+/** Server child → runner. */
+export type ServerMessage =
+  | { type: "ready"; url: string; store: string }
+  | { type: "reply"; id: number; result?: unknown; error?: string };
+
+export type TargetKind = "naafe" | "baseline";
+
+export interface Target {
+  kind: TargetKind;
+  /** One WebSocket URL per server instance. */
+  urls: string[];
+  secret: string;
+}
+
+export interface SteadyResult {
+  offeredRate: number;
+  durationS: number;
+  sent: number;
+  delivered: number;
+  deliveredPerS: number;
+  latency: import("./stats.ts").Percentiles;
+  ack: import("./stats.ts").Percentiles;
+  errors: { send: number; lost: number; connection: number; sample?: string | undefined };
+  /** Late sends in the load process itself: high values mean the generator, not the server, was the limit. */
+  scheduleLagP99: number;
+  loadCpuPct: number;
+  loadLoopDelayP99: number;
+}
+
+export interface ConnectResult {
+  opened: number;
+  failed: number;
+  seconds: number;
+  perSecond: number;
+  sample?: string | undefined;
+}
+
+export interface CatchUpResult {
+  received: number;
+  expected: number;
+  firstMs: number;
+  totalMs: number;
+  inOrder: boolean;
+}
+
+/** Runner → load process. */
+export type LoadRequest =
+  | { id: number; op: "connect"; target: Target; prefix: string; users: number; concurrency: number }
+  | { id: number; op: "steady"; rate: number; durationMs: number; warmupMs: number; label: string }
+  | { id: number; op: "probe"; count: number }
+  | {
+      id: number;
+      op: "catchUp";
+      target: Target;
+      prefix: string;
+      lastEventId: string;
+      expected: number;
+    }
+  | { id: number; op: "closeAll" }
+  | { id: number; op: "exit" };
+
+/** Load process → runner. */
+export type LoadMessage =
+  | { type: "progress"; text: string }
+  | { type: "reply"; id: number; result?: unknown; error?: string };
