@@ -4,7 +4,9 @@ import type { EventBus } from "./bus/event-bus.ts";
 import { DomainError } from "./errors.ts";
 import { createChatService } from "./services/chat-service.ts";
 import { createMarketplaceService } from "./services/marketplace-service.ts";
+import { createPresenceService, type PresenceOptions, type PresenceStore } from "./services/presence-service.ts";
 import { createRateLimiter, type RateLimit } from "./services/rate-limiter.ts";
+import { createTypingService, type TypingOptions } from "./services/typing-service.ts";
 
 export interface ServicesOptions {
   prisma: PrismaClient;
@@ -14,6 +16,10 @@ export interface ServicesOptions {
   demoUserIds?: string[] | undefined;
   /** Messages a user may send: a burst, then a steady rate. */
   sendLimit?: RateLimit | undefined;
+  /** Shared presence across instances (Redis); in memory when absent. */
+  presenceStore?: PresenceStore | undefined;
+  presence?: Partial<PresenceOptions> | undefined;
+  typing?: Partial<TypingOptions> | undefined;
   now?: () => Date;
   onPublishError?: (error: unknown) => void;
 }
@@ -26,6 +32,13 @@ export function createServices(options: ServicesOptions) {
     prisma,
     bus,
     chat,
+    typing: createTypingService({ bus, options: options.typing, onPublishError }),
+    presence: createPresenceService({
+      bus,
+      store: options.presenceStore,
+      options: options.presence,
+      onError: onPublishError,
+    }),
     marketplace: createMarketplaceService({ prisma, bus, chat }),
     verifyToken: createTokenVerifier(options.auth),
     sendLimiter: createRateLimiter(options.sendLimit ?? { burst: 30, perSecond: 10 }),

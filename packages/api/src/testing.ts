@@ -44,6 +44,7 @@ export async function createTestApp(backend: Backend, options: Partial<ServicesO
     tokenFor,
     openConversation,
     async [Symbol.asyncDispose]() {
+      await services.presence.close();
       await bus.close();
       await db.close();
     },

@@ -4,10 +4,25 @@
  * messages are durable in the database and `lastEventId` catch-up closes any gap.
  */
 export interface EventBus {
+  /** Rejects when the event could not be handed to the bus (say, Redis is unreachable). */
   publish<T>(topic: Topic<T>, event: T): Promise<void>;
-  /** Calls `listener` for each event on `topic` until the returned function is called. */
-  subscribe<T>(topic: Topic<T>, listener: (event: T) => void): () => void;
+  /**
+   * Calls `listener` for each event on `topic` until unsubscribed, and `onMissed` whenever
+   * events may have been lost meanwhile (the bus lost its connection and got it back), so
+   * the subscriber can re-read what it needs from the database.
+   */
+  subscribe<T>(topic: Topic<T>, listener: (event: T) => void, onMissed?: () => void): Subscription;
   close(): Promise<void>;
+}
+
+export interface Subscription {
+  /**
+   * Resolves once events published from now on are sure to reach the listener, so a
+   * subscriber may read its backlog after it. Also resolves when the bus is disconnected:
+   * `onMissed` follows when it is back.
+   */
+  ready: Promise<void>;
+  unsubscribe(): void;
 }
 
 /** A channel name that carries events of type T. */
@@ -36,6 +51,27 @@ export interface MessagesReadEvent {
   readAt: Date;
 }
 
+/** Messages that reached a session of their receiver for the first time. */
+export interface MessagesDeliveredEvent {
+  conversationId: string;
+  receiverId: string;
+  messageIds: string[];
+  deliveredAt: Date;
+}
+
+export interface TypingEvent {
+  conversationId: string;
+  userId: string;
+  isTyping: boolean;
+}
+
+export interface PresenceEvent {
+  userId: string;
+  online: boolean;
+  /** When the user was last connected; null while online or when never seen. */
+  lastSeen: Date | null;
+}
+
 export interface InboxEvent {
   kind: "message" | "read" | "conversation";
   conversationId: string;
@@ -44,5 +80,8 @@ export interface InboxEvent {
 export const topics = {
   messages: (conversationId: string) => topic<MessageEvent>(`messages:${conversationId}`),
   reads: (conversationId: string) => topic<MessagesReadEvent>(`reads:${conversationId}`),
+  deliveries: (conversationId: string) => topic<MessagesDeliveredEvent>(`deliveries:${conversationId}`),
+  typing: (conversationId: string) => topic<TypingEvent>(`typing:${conversationId}`),
+  presence: (userId: string) => topic<PresenceEvent>(`presence:${userId}`),
   inbox: (userId: string) => topic<InboxEvent>(`inbox:${userId}`),
 };

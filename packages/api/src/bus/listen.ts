@@ -1,33 +1,65 @@
 import type { EventBus, Topic } from "./event-bus.ts";
 
+/** Stands in the event stream where events may have been lost (see `listenWithGaps`). */
+export const MISSED = Symbol("events may have been missed");
+export type Missed = typeof MISSED;
+
 /**
- * Subscribes at once and returns the events as an async iterable that ends when `signal`
- * aborts. Subscribing before the caller reads its backlog is what makes catch-up gap-free.
- * A consumer that falls `maxBuffered` events behind is failed rather than allowed to grow
- * memory without bound; its client reconnects and catches up from the database.
+ * Subscribes, waits until the subscription is live, and returns the events as an async
+ * iterable that ends when `signal` aborts. Subscribing before the caller reads its backlog
+ * is what makes catch-up gap-free. A consumer that falls `maxBuffered` events behind is
+ * failed rather than allowed to grow memory without bound; its client reconnects and
+ * catches up from the database.
  */
 export function listen<T>(bus: EventBus, topic: Topic<T>, signal: AbortSignal | undefined, maxBuffered = 1_000) {
-  const buffer: T[] = [];
+  return subscribeBuffered<T>(bus, topic, signal, maxBuffered, false) as Promise<AsyncGenerator<T>>;
+}
+
+/**
+ * Like `listen`, but yields `MISSED` where the bus may have dropped events (it reconnected),
+ * for subscribers that can re-read their state from the database.
+ */
+export function listenWithGaps<T>(
+  bus: EventBus,
+  topic: Topic<T>,
+  signal: AbortSignal | undefined,
+  maxBuffered = 1_000,
+) {
+  return subscribeBuffered<T>(bus, topic, signal, maxBuffered, true);
+}
+
+async function subscribeBuffered<T>(
+  bus: EventBus,
+  topic: Topic<T>,
+  signal: AbortSignal | undefined,
+  maxBuffered: number,
+  reportMissed: boolean,
+): Promise<AsyncGenerator<T | Missed>> {
+  const buffer: (T | Missed)[] = [];
   let wake: (() => void) | undefined;
   let overflow = false;
-  const unsubscribe = bus.subscribe(topic, (event) => {
+  const push = (item: T | Missed) => {
     if (buffer.length >= maxBuffered) overflow = true;
-    else buffer.push(event);
+    else buffer.push(item);
     wake?.();
+  };
+  const subscription = bus.subscribe(topic, push, () => {
+    // One marker is enough however often the bus reconnected while nobody was reading.
+    if (reportMissed && buffer.at(-1) !== MISSED) push(MISSED);
   });
   // Also on abort: the caller may fail (say, reading its backlog) before it ever iterates.
   const onAbort = () => {
-    unsubscribe();
+    subscription.unsubscribe();
     wake?.();
   };
   signal?.addEventListener("abort", onAbort, { once: true });
+  await subscription.ready;
 
-  async function* events(): AsyncGenerator<T> {
+  async function* events(): AsyncGenerator<T | Missed> {
     try {
       while (!signal?.aborted) {
-        const event = buffer.shift();
-        if (event !== undefined) {
-          yield event;
+        if (buffer.length > 0) {
+          yield buffer.shift() as T | Missed;
           continue;
         }
         if (overflow) throw new Error("Too many events waiting for a slow subscriber.");
@@ -37,9 +69,54 @@ export function listen<T>(bus: EventBus, topic: Topic<T>, signal: AbortSignal | 
         wake = undefined;
       }
     } finally {
-      unsubscribe();
+      subscription.unsubscribe();
       signal?.removeEventListener("abort", onAbort);
     }
   }
   return events();
+}
+
+/** Stands in a stream where its deadline passed before the next event came (see `withDeadline`). */
+export const DEADLINE = Symbol("deadline passed");
+export type Deadline = typeof DEADLINE;
+
+/**
+ * Yields the events of `events`, and `DEADLINE` whenever the time `deadline()` returns (epoch
+ * ms, asked again after each item; null for none) passes before the next event. Lets one
+ * subscription react to silence (an expired "typing…", a presence re-check) without timers
+ * outliving it.
+ */
+export async function* withDeadline<T>(
+  events: AsyncIterable<T>,
+  deadline: () => number | null,
+): AsyncGenerator<T | Deadline> {
+  const iterator = events[Symbol.asyncIterator]();
+  let next: Promise<IteratorResult<T>> | undefined;
+  try {
+    for (;;) {
+      next ??= iterator.next();
+      const at = deadline();
+      let timer: NodeJS.Timeout | undefined;
+      const result =
+        at === null
+          ? await next
+          : await Promise.race([
+              next,
+              new Promise<Deadline>((resolve) => {
+                timer = setTimeout(() => resolve(DEADLINE), Math.max(0, at - Date.now()));
+              }),
+            ]);
+      clearTimeout(timer);
+      if (result === DEADLINE) {
+        yield DEADLINE;
+        continue;
+      }
+      next = undefined;
+      if (result.done) return;
+      yield result.value;
+    }
+  } finally {
+    // Not awaited: a pending next() settles only when the source ends (its signal aborts).
+    void iterator.return?.();
+  }
 }

@@ -1,6 +1,6 @@
 import { type TRPCRouterRecord, tracked } from "@trpc/server";
-import { type InboxEvent, type MessagesReadEvent, topics } from "../bus/event-bus.ts";
-import { listen } from "../bus/listen.ts";
+import { type InboxEvent, type MessagesDeliveredEvent, type MessagesReadEvent, topics } from "../bus/event-bus.ts";
+import { DEADLINE, listen, listenWithGaps, MISSED, withDeadline } from "../bus/listen.ts";
 import {
   conversationByJobRequestInput,
   conversationInput,
@@ -8,6 +8,7 @@ import {
   messagesInput,
   onMessageInput,
   sendMessageInput,
+  typingInput,
 } from "../schemas/index.ts";
 import { protectedProcedure } from "../trpc.ts";
 
@@ -28,9 +29,12 @@ export const chatRouter = {
 
   unreadCount: protectedProcedure.query(({ ctx }) => ctx.chat.unreadCount(ctx.user.id)),
 
-  sendMessage: protectedProcedure.input(sendMessageInput).mutation(({ ctx, input }) => {
+  sendMessage: protectedProcedure.input(sendMessageInput).mutation(async ({ ctx, input }) => {
     ctx.sendLimiter.take(ctx.user.id);
-    return ctx.chat.sendMessage(ctx.user.id, input);
+    const sent = await ctx.chat.sendMessage(ctx.user.id, input);
+    // Whoever sent has stopped typing; the other screen need not wait for the expiry.
+    ctx.typing.set(ctx.user.id, input.conversationId, false);
+    return sent;
   }),
 
   markRead: protectedProcedure.input(conversationInput).mutation(async ({ ctx, input }) => {
@@ -41,32 +45,44 @@ export const chatRouter = {
   /**
    * The conversation's messages as they arrive (subscribing = joining the room). With
    * `lastEventId`, first every stored message after it, then live ones: no gap, no duplicate.
+   * Every message this hands to its receiver's connection counts as delivered (see `onMessagesDelivered`).
    */
   onMessage: protectedProcedure.input(onMessageInput).subscription(async ({ ctx, input, signal }) => {
     const { conversationId, lastEventId } = input;
-    await ctx.chat.assertParticipant(conversationId, ctx.user.id);
+    const userId = ctx.user.id;
+    await ctx.chat.assertParticipant(conversationId, userId);
     // Listen before reading the database, so nothing committed in between is missed.
-    const live = listen(ctx.bus, topics.messages(conversationId), signal);
+    const live = await listenWithGaps(ctx.bus, topics.messages(conversationId), signal);
     let lastSeq = lastEventId
       ? await ctx.chat.seqOf(conversationId, lastEventId)
       : await ctx.chat.messageCount(conversationId);
     const chat = ctx.chat;
+    const delivery = chat.deliveryBatcher(conversationId, userId, lastSeq);
 
     return (async function* () {
-      for await (const message of chat.messagesAfter(conversationId, lastSeq)) {
-        yield tracked(message.messageId, message);
-        lastSeq = message.seq;
-      }
-      for await (const event of live) {
-        if (event.seq <= lastSeq) continue; // already sent from the database
-        // A live event was lost or overtaken (pub/sub is best effort): fill the gap from the database.
-        const missed = event.seq > lastSeq + 1 ? chat.messagesAfter(conversationId, lastSeq, event.seq - 1) : [];
-        for await (const message of missed) {
+      try {
+        for await (const message of chat.messagesAfter(conversationId, lastSeq)) {
+          delivery.received(message);
           yield tracked(message.messageId, message);
           lastSeq = message.seq;
         }
-        yield tracked(event.messageId, event);
-        lastSeq = event.seq;
+        for await (const event of live) {
+          // The bus may have dropped events (Redis reconnected): whatever was stored meanwhile is in the database.
+          if (event === MISSED || event.seq > lastSeq + 1) {
+            const untilSeq = event === MISSED ? undefined : event.seq - 1;
+            for await (const message of chat.messagesAfter(conversationId, lastSeq, untilSeq)) {
+              delivery.received(message);
+              yield tracked(message.messageId, message);
+              lastSeq = message.seq;
+            }
+          }
+          if (event === MISSED || event.seq <= lastSeq) continue; // already sent from the database
+          delivery.received(event);
+          yield tracked(event.messageId, event);
+          lastSeq = event.seq;
+        }
+      } finally {
+        delivery.flush();
       }
     })();
   }),
@@ -75,6 +91,60 @@ export const chatRouter = {
   onMessagesRead: protectedProcedure.input(conversationInput).subscription(async ({ ctx, input, signal }) => {
     await ctx.chat.assertParticipant(input.conversationId, ctx.user.id);
     return listen<MessagesReadEvent>(ctx.bus, topics.reads(input.conversationId), signal);
+  }),
+
+  /**
+   * Delivery receipts: messages that reached a session of their receiver for the first time
+   * (live, by catch-up, or by loading them with `messages`). Together with `onMessagesRead`
+   * this moves a message's status sent → delivered → read; `messages` returns the status
+   * for history. Each message is reported once, whichever of the receiver's devices got it.
+   */
+  onMessagesDelivered: protectedProcedure.input(conversationInput).subscription(async ({ ctx, input, signal }) => {
+    await ctx.chat.assertParticipant(input.conversationId, ctx.user.id);
+    return listen<MessagesDeliveredEvent>(ctx.bus, topics.deliveries(input.conversationId), signal);
+  }),
+
+  /**
+   * The caller is typing (or stopped). Call it again every couple of seconds while typing:
+   * an unrenewed "typing" expires. Repeats within the throttle window are dropped (`throttled`).
+   */
+  typing: protectedProcedure.input(typingInput).mutation(async ({ ctx, input }) => {
+    const { conversationId, isTyping } = input;
+    await ctx.chat.assertParticipant(conversationId, ctx.user.id);
+    const sent = ctx.typing.set(ctx.user.id, conversationId, isTyping);
+    return { conversationId, isTyping, throttled: !sent };
+  }),
+
+  /** The other participant started or stopped typing, including `isTyping: false` when their "typing" expired. */
+  onTyping: protectedProcedure.input(conversationInput).subscription(async ({ ctx, input, signal }) => {
+    await ctx.chat.assertParticipant(input.conversationId, ctx.user.id);
+    return ctx.typing.watch(input.conversationId, ctx.user.id, signal);
+  }),
+
+  /**
+   * Whether the other participant is connected (any tab or device, on any instance), and when
+   * they were last seen while they are not. Yields the current state first, then changes.
+   */
+  onPresence: protectedProcedure.input(conversationInput).subscription(async ({ ctx, input, signal }) => {
+    const { conversationId } = input;
+    const { otherId } = await ctx.chat.assertParticipant(conversationId, ctx.user.id);
+    const live = await listenWithGaps(ctx.bus, topics.presence(otherId), signal);
+    const presence = ctx.presence;
+    // Events can be lost with pub/sub, so the state is also re-read now and then.
+    const recheckEvery = presence.expireMs;
+    let recheckAt = Date.now() + recheckEvery;
+
+    return (async function* () {
+      let last = await presence.get(otherId);
+      yield { conversationId, ...last };
+      for await (const item of withDeadline(live, () => recheckAt)) {
+        const next = item === DEADLINE || item === MISSED ? await presence.get(otherId) : { ...item };
+        if (item === DEADLINE || item === MISSED) recheckAt = Date.now() + recheckEvery;
+        if (next.online === last.online && next.lastSeen?.getTime() === last.lastSeen?.getTime()) continue;
+        last = next;
+        yield { conversationId, userId: otherId, online: next.online, lastSeen: next.lastSeen };
+      }
+    })();
   }),
 
   /** Changes to any of the caller's conversations, to keep the list and unread badges live. */

@@ -58,6 +58,8 @@ export const onMessageInput = z.object({
   lastEventId: id.nullish(),
 });
 
+export const typingInput = z.object({ conversationId: id, isTyping: z.boolean() });
+
 export const createJobRequestInput = z.object({
   title: z
     .string()

@@ -3,6 +3,7 @@ import type { Conversation, Message, PrismaClient } from "@naafe/db";
 import { type EventBus, type MessageEvent, type Topic, topics } from "../bus/event-bus.ts";
 import { badRequest, DomainError, forbidden, notFound } from "../errors.ts";
 import type { SendMessageInput } from "../schemas/index.ts";
+import { createDeliveryBatcher } from "./delivery-batcher.ts";
 
 export interface ChatDeps {
   prisma: PrismaClient;
@@ -85,9 +86,39 @@ export function createChatService({ prisma, bus, now = () => new Date(), onPubli
     };
   }
 
+  /**
+   * Marks the receiver's undelivered messages with `afterSeq < seq <= upToSeq` delivered in
+   * one statement, and tells the conversation which ones. Several sessions of the receiver
+   * may race here; `deliveredAt IS NULL` makes each message reported once.
+   */
+  async function markDelivered(conversationId: string, receiverId: string, afterSeq: number, upToSeq: number) {
+    const deliveredAt = now();
+    const rows = await prisma.$queryRaw<Pick<Message, "id" | "seq">[]>`
+      UPDATE "Message" SET "deliveredAt" = ${deliveredAt}, "updatedAt" = ${deliveredAt}
+      WHERE "conversationId" = ${conversationId} AND "receiverId" = ${receiverId} AND "deliveredAt" IS NULL
+        AND "seq" > ${afterSeq} AND "seq" <= ${upToSeq}
+      RETURNING "id", "seq"`;
+    if (rows.length > 0) {
+      const messageIds = rows.sort((a, b) => a.seq - b.seq).map((row) => row.id);
+      publish(topics.deliveries(conversationId), { conversationId, receiverId, messageIds, deliveredAt });
+    }
+    return { messageIds: new Set(rows.map((row) => row.id)), deliveredAt };
+  }
+
   return {
     assertParticipant,
     toView,
+    markDelivered,
+
+    /** Batches what one `onMessage` subscription of `receiverId` hands out, starting after `startSeq`. */
+    deliveryBatcher(conversationId: string, receiverId: string, startSeq: number) {
+      return createDeliveryBatcher({
+        receiverId,
+        startSeq,
+        markDelivered: (afterSeq, upToSeq) => markDelivered(conversationId, receiverId, afterSeq, upToSeq),
+        onError: onPublishError,
+      });
+    },
 
     async conversations(userId: string, { page, limit }: { page: number; limit: number }) {
       const where = { OR: [{ participantSeeker: userId }, { participantProvider: userId }] };
@@ -147,8 +178,18 @@ export function createChatService({ prisma, bus, now = () => new Date(), onPubli
       ]);
       const hasMore = newestFirst.length > limit;
       const messages = newestFirst.slice(0, limit).reverse();
+      // Loading history is receiving it: the caller's undelivered messages on this page are delivered now.
+      const undelivered = messages.filter((m) => m.receiverId === userId && m.deliveredAt === null);
+      const first = undelivered[0];
+      const last = undelivered.at(-1);
+      if (first && last) {
+        const delivered = await markDelivered(conversationId, userId, first.seq - 1, last.seq);
+        for (const message of messages) {
+          if (delivered.messageIds.has(message.id)) message.deliveredAt = delivered.deliveredAt;
+        }
+      }
       return {
-        messages,
+        messages: messages.map((message) => ({ ...message, status: statusOf(message) })),
         pagination: { page, limit, total, pages: Math.ceil(total / limit) },
         /** Pass as `before` to get the next older page; null at the beginning of the conversation. */
         nextCursor: hasMore ? (messages[0]?.id ?? null) : null,
@@ -233,7 +274,9 @@ export function createChatService({ prisma, bus, now = () => new Date(), onPubli
       const readAt = now();
       const rows = await prisma.$queryRaw<{ readCount: number }[]>`
         WITH marked AS (
-          UPDATE "Message" SET "read" = true, "readAt" = ${readAt}, "updatedAt" = ${readAt}
+          UPDATE "Message" SET "read" = true, "readAt" = ${readAt}, "updatedAt" = ${readAt},
+            -- Read implies delivered, even when no live session saw it first.
+            "deliveredAt" = COALESCE("deliveredAt", ${readAt})
           WHERE "conversationId" = ${conversationId} AND "receiverId" = ${readerId} AND NOT "read"
           RETURNING 1
         ), counted AS (SELECT count(*)::int AS "readCount" FROM marked)
@@ -295,6 +338,14 @@ function roleOf(conversation: Participants, userId: string): "seeker" | "provide
   if (conversation.participantSeeker === userId) return "seeker";
   if (conversation.participantProvider === userId) return "provider";
   return null;
+}
+
+export type MessageStatus = "sent" | "delivered" | "read";
+
+/** sent → delivered (a session of the receiver got it) → read (the receiver marked it read). */
+export function statusOf(message: Pick<Message, "read" | "deliveredAt">): MessageStatus {
+  if (message.read) return "read";
+  return message.deliveredAt ? "delivered" : "sent";
 }
 
 function toSent(message: Message) {
