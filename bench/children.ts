@@ -1,6 +1,6 @@
 /** Starting the server and load children and talking to them over IPC. */
 import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { closeSync, openSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { LoadMessage, LoadRequest, MemoryUsage, ServerMessage, ServerRequest } from "./protocol.ts";
 
@@ -41,12 +41,20 @@ class Channel<Req extends { id: number }, Msg extends { type: string }> {
   }
 }
 
-function tsxChild(file: string, nodeArgs: string[], env: NodeJS.ProcessEnv) {
-  return spawn(process.execPath, [...nodeArgs, "--import", "tsx", fileURLToPath(new URL(file, import.meta.url))], {
-    cwd: repoRoot,
-    env,
-    stdio: ["ignore", "inherit", "inherit", "ipc"],
-  });
+/** A TypeScript child with an IPC channel; its output goes to `logFile` when given. */
+function tsxChild(file: string, nodeArgs: string[], env: NodeJS.ProcessEnv, logFile?: string) {
+  const output = logFile ? openSync(logFile, "a") : "inherit";
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs, "--import", "tsx", fileURLToPath(new URL(file, import.meta.url))],
+    {
+      cwd: repoRoot,
+      env,
+      stdio: ["ignore", output, output, "ipc"],
+    },
+  );
+  if (typeof output === "number") closeSync(output);
+  return child;
 }
 
 export interface ServerChild {
@@ -64,11 +72,12 @@ export async function startServerChild(
   kind: "naafe" | "baseline",
   env: NodeJS.ProcessEnv,
   nodeArgs: string[],
+  logFile: string,
 ): Promise<ServerChild> {
   const file = kind === "naafe" ? "./server-child.ts" : "./baseline/server.ts";
-  const child = tsxChild(file, ["--expose-gc", ...nodeArgs], env);
+  const child = tsxChild(file, ["--expose-gc", ...nodeArgs], env, logFile);
   const ready = new Promise<{ url: string; store: string }>((resolve, reject) => {
-    child.once("exit", (code) => reject(new Error(`${kind} server exited during start-up (${code})`)));
+    child.once("exit", (code) => reject(new Error(`${kind} server exited during start-up (${code}); see ${logFile}`)));
     child.on("message", (message: ServerMessage) => {
       if (message.type === "ready") resolve(message);
     });

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import pg from "pg";
@@ -18,6 +18,8 @@ import type { Percentiles } from "./stats.ts";
 const HELP = `Usage: pnpm bench [options]
 
 Runs the scenarios against our server and, with PostgreSQL, against the plain ws+pg baseline.
+Both servers are up side by side and take turns (step by step, round by round), so a change in
+the machine's load hits both alike; each is driven by its own load process.
 
 Scenarios (--scenarios, comma-separated; default 1,2,3,4,5):
   1  latency at steady load: --users clients in users/2 conversations, --rate messages/s for --duration s
@@ -31,6 +33,7 @@ Options:
   --rate N            scenario 1 offered messages/s (default 1000)
   --duration S        scenario 1 measured seconds (default 20)
   --warmup S          unmeasured seconds before each load step (default 3)
+  --repeat N          rounds of scenarios 1 and 4, reported by their median (default 3)
   --steps A,B,..      scenario 2 offered rates (default 1000,2000,3000,4000,5000,6000,7000,8000)
   --step-duration S   scenario 2 measured seconds per step (default 8)
   --connections N     scenario 3 idle connections (default 10000)
@@ -56,6 +59,7 @@ const { values: args } = parseArgs({
     rate: { type: "string" },
     duration: { type: "string" },
     warmup: { type: "string" },
+    repeat: { type: "string" },
     steps: { type: "string" },
     "step-duration": { type: "string" },
     connections: { type: "string" },
@@ -86,9 +90,10 @@ const options = {
   rate: num(args.rate, 1000, 40),
   durationS: num(args.duration, 20, 2),
   warmupS: args.warmup === undefined ? (smoke ? 0.5 : 3) : Number(args.warmup),
+  repeat: num(args.repeat, 3, 1),
   steps: (args.steps ?? (smoke ? "40,80" : "1000,2000,3000,4000,5000,6000,7000,8000")).split(",").map(Number),
   stepDurationS: num(args["step-duration"], 8, 1),
-  connections: Math.ceil(num(args.connections, 10_000, 100) / 2) * 2,
+  connections: Math.ceil(num(args.connections, 10_000, 40) / 2) * 2,
   backlog: num(args.backlog, 10_000, 500),
   db: (args.db ?? (process.env["DATABASE_URL"] ? "postgres" : "pglite")) as "pglite" | "postgres",
   instances: num(args.instances, 1, 1),
@@ -125,56 +130,26 @@ function say(text: string) {
 
 // ---- per-server resources ----
 
-async function withDatabase<T>(kind: TargetKind, use: (env: NodeJS.ProcessEnv) => Promise<T>): Promise<T> {
-  const base: NodeJS.ProcessEnv = {
-    ...process.env,
-    NODE_ENV: "production",
-    HOST: "127.0.0.1",
-    PORT: "0",
-    JWT_SECRET: secret,
-    LOG_LEVEL: "warn",
-    DEMO: "false",
-  };
-  if (options.db === "pglite") {
-    const dataDir = mkdtempSync(join(tmpdir(), "naafe-bench-"));
-    try {
-      return await use({ ...base, DATABASE_URL: "", DATA_DIR: dataDir });
-    } finally {
-      if (!options.keepDb) rmSync(dataDir, { recursive: true, force: true });
-      else say(`  kept data directory ${dataDir}`);
-    }
-  }
-  const name = `bench_${stamp.replace("-", "_")}_${kind}`;
-  const admin = new pg.Client({ connectionString: databaseUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE "${name}"`);
-  const url = new URL(databaseUrl ?? "");
-  url.pathname = `/${name}`;
-  try {
-    return await use({ ...base, DATABASE_URL: url.toString(), DATA_DIR: join(tmpdir(), "naafe-bench-unused") });
-  } finally {
-    if (!options.keepDb) await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-    else say(`  kept database ${name}`);
-    await admin.end();
-  }
-}
+type Load = ReturnType<typeof startLoadChild>;
 
-async function startServers(kind: TargetKind, env: NodeJS.ProcessEnv, profileDir: string | undefined) {
-  const servers: ServerChild[] = [];
-  const redis = process.env["REDIS_URL"] ?? "redis://127.0.0.1:6379";
-  for (let i = 0; i < options.instances; i++) {
-    const nodeArgs = profileDir ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : [];
-    servers.push(await startServerChild(kind, options.instances > 1 ? { ...env, REDIS_URL: redis } : env, nodeArgs));
-  }
-  return servers;
+/** One server under test: its database, its instance(s), its own load process, its report. */
+interface Side {
+  kind: TargetKind;
+  servers: ServerChild[];
+  first: ServerChild;
+  load: Load;
+  target: Target;
+  report: TargetReport;
+  connected: number;
+  close(): Promise<void>;
 }
-
-// ---- scenarios ----
 
 interface TargetReport {
   kind: TargetKind;
   store: string;
-  s1?: SteadyResult & { users: number; connect: ConnectResult };
+  /** The scenario 1 round with the median p99, and every round. */
+  s1?: SteadyResult & { users: number };
+  s1Rounds?: SteadyResult[];
   s2?: { users: number; steps: SteadyResult[]; ceiling: number; stoppedBy: string };
   s3?: {
     connect: ConnectResult;
@@ -186,97 +161,179 @@ interface TargetReport {
     heapPerConnection: number;
     probe: { latency: Percentiles; failures: number };
   };
-  s4?: CatchUpResult & { rssBefore: number; rssPeak: number; heapBefore: number; heapPeak: number };
+  s4?: CatchUp;
+  s4Rounds?: CatchUp[];
 }
 
-const passes = (step: SteadyResult) =>
-  step.latency.p99 <= 100 && step.errors.send + step.errors.lost + step.errors.connection === 0;
+type CatchUp = CatchUpResult & { rssBefore: number; rssPeak: number; heapBefore: number; heapPeak: number };
 
-async function runTarget(kind: TargetKind): Promise<TargetReport> {
+async function openSide(kind: TargetKind): Promise<Side> {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NODE_ENV: "production",
+    HOST: "127.0.0.1",
+    PORT: "0",
+    JWT_SECRET: secret,
+    // Refused and failed procedures are logged at warn/error: the log file shows why errors were counted.
+    LOG_LEVEL: "warn",
+    DEMO: "false",
+  };
+  let dispose: () => Promise<void>;
+  if (options.db === "pglite") {
+    const dataDir = mkdtempSync(join(tmpdir(), "naafe-bench-"));
+    env["DATABASE_URL"] = "";
+    env["DATA_DIR"] = dataDir;
+    dispose = async () => {
+      if (options.keepDb) say(`  kept data directory ${dataDir}`);
+      else rmSync(dataDir, { recursive: true, force: true });
+    };
+  } else {
+    const name = `bench_${stamp.replace("-", "_")}_${kind}`;
+    const admin = new pg.Client({ connectionString: databaseUrl });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE "${name}"`);
+    const url = new URL(databaseUrl ?? "");
+    url.pathname = `/${name}`;
+    env["DATABASE_URL"] = url.toString();
+    env["DATA_DIR"] = join(tmpdir(), "naafe-bench-unused");
+    dispose = async () => {
+      if (options.keepDb) say(`  kept database ${name}`);
+      else await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await admin.end();
+    };
+  }
   const profileDir = options.cpuProf && kind === "naafe" ? join(options.out, `${stamp}-profile`) : undefined;
-  return withDatabase(kind, async (env) => {
-    const servers = await startServers(kind, env, profileDir);
-    const [first] = servers;
-    if (!first) throw new Error("no server");
-    const target: Target = { kind, urls: servers.map((server) => server.url), secret };
-    const load = startLoadChild(progress);
-    const report: TargetReport = { kind, store: first.store };
-    const s = options.scenarios;
-    try {
-      say(`\n${kind}: ${servers.length} × ${first.url} (${first.store}), load process pid ${load.pid}`);
-      const s2Users = Math.max(options.users, Math.ceil(Math.max(...options.steps) / 8 / 2) * 2);
-      const needed = Math.max(s.has("1") ? options.users : 0, s.has("2") ? s2Users : 0);
-      if (needed > 0) {
-        await first.request({ op: "seedPairs", prefix: "load", pairs: needed / 2 });
-        let connected = 0;
-        const connectUsers = async (users: number) => {
-          if (users === connected) return;
-          await load.request({ op: "closeAll" });
-          const result = await load.request<ConnectResult>({
-            op: "connect",
-            target,
-            prefix: "load",
-            users,
-            concurrency: 50,
-          });
-          if (result.failed > 0)
-            throw new Error(`${result.failed} of ${users} clients failed to connect: ${result.sample}`);
-          connected = users;
-          return result;
-        };
-        if (s.has("1")) {
-          const connect = await connectUsers(options.users);
-          say(
-            `[1] ${options.users} users connected in ${connect?.seconds.toFixed(1)} s; ${options.rate} msg/s for ${options.durationS} s`,
-          );
-          const result = await load.request<SteadyResult>({
-            op: "steady",
-            rate: options.rate,
-            durationMs: options.durationS * 1000,
-            warmupMs: options.warmupS * 1000,
-            label: "s1",
-          });
-          if (connect) report.s1 = { ...result, users: options.users, connect };
-          say(`[1] ${describeStep(result)}`);
-        }
-        if (s.has("2")) {
-          await connectUsers(s2Users);
-          const steps: SteadyResult[] = [];
-          let stoppedBy = `all steps passed (top step ${Math.max(...options.steps)} msg/s)`;
-          for (const [index, rate] of options.steps.entries()) {
-            const step = await load.request<SteadyResult>({
-              op: "steady",
-              rate,
-              durationMs: options.stepDurationS * 1000,
-              warmupMs: options.warmupS * 1000,
-              label: `s2.${index}`,
-            });
-            steps.push(step);
-            say(`[2] ${describeStep(step)}`);
-            if (!passes(step)) {
-              stoppedBy = `${rate} msg/s: ${step.latency.p99 > 100 ? `p99 ${ms(step.latency.p99)} ms` : `errors ${JSON.stringify(step.errors)}`}`;
-              break;
-            }
-            // Let queues empty so one step's backlog does not spill into the next.
-            await new Promise((r) => setTimeout(r, 1000));
-          }
-          const ceiling = Math.max(0, ...steps.filter(passes).map((step) => step.deliveredPerS));
-          report.s2 = { users: s2Users, steps, ceiling, stoppedBy };
-          say(`[2] ceiling ${ceiling.toFixed(0)} delivered msg/s (stopped by ${stoppedBy})`);
-        }
-        await load.request({ op: "closeAll" });
-      }
-      if (s.has("3")) report.s3 = await connections(servers, load, target);
-      if (s.has("4")) report.s4 = await catchUp(servers, load, target);
-    } finally {
+  let servers: ServerChild[];
+  try {
+    servers = await startServers(kind, env, profileDir);
+  } catch (error) {
+    await dispose();
+    throw error;
+  }
+  const [first] = servers as [ServerChild];
+  const load = startLoadChild((text) => progress(`${kind}: ${text}`));
+  say(
+    `${kind}: ${servers.length} × ${first.url} (${first.store}), log ${relative(process.cwd(), join(options.out, `${stamp}-${kind}-0.log`))}`,
+  );
+  return {
+    kind,
+    servers,
+    first,
+    load,
+    target: { kind, urls: servers.map((server) => server.url), secret },
+    report: { kind, store: first.store },
+    connected: 0,
+    async close() {
       await load.exit();
       await Promise.all(servers.map((server) => server.stop()));
-    }
-    return report;
-  });
+      await dispose();
+    },
+  };
 }
 
-type Load = ReturnType<typeof startLoadChild>;
+async function startServers(kind: TargetKind, env: NodeJS.ProcessEnv, profileDir: string | undefined) {
+  const servers: ServerChild[] = [];
+  mkdirSync(options.out, { recursive: true });
+  const redis = process.env["REDIS_URL"] ?? "redis://127.0.0.1:6379";
+  for (let i = 0; i < options.instances; i++) {
+    const nodeArgs = profileDir ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : [];
+    const serverEnv = options.instances > 1 ? { ...env, REDIS_URL: redis } : env;
+    const logFile = join(options.out, `${stamp}-${kind}-${i}.log`);
+    servers.push(await startServerChild(kind, serverEnv, nodeArgs, logFile));
+  }
+  return servers;
+}
+
+// ---- scenarios ----
+
+const errorsOf = (step: SteadyResult) => step.errors.send + step.errors.lost + step.errors.connection;
+const passes = (step: SteadyResult) => step.latency.p99 <= 100 && errorsOf(step) === 0;
+const median = <T>(items: T[], by: (item: T) => number): T | undefined =>
+  [...items].sort((a, b) => by(a) - by(b))[Math.floor((items.length - 1) / 2)];
+/** Sides in turn, the order swapped every round, so a drift in machine load hits both alike. */
+const inTurn = (sides: Side[], round: number) => (round % 2 === 0 ? sides : [...sides].reverse());
+
+async function connectUsers(side: Side, users: number) {
+  if (side.connected === users) return;
+  await side.load.request({ op: "closeAll" });
+  const result = await side.load.request<ConnectResult>({
+    op: "connect",
+    target: side.target,
+    prefix: "load",
+    users,
+    concurrency: 50,
+  });
+  if (result.failed > 0) throw new Error(`${result.failed} of ${users} clients failed to connect: ${result.sample}`);
+  side.connected = users;
+  say(`    ${side.kind}: ${users} users connected in ${result.seconds.toFixed(1)} s`);
+}
+
+async function steadyLoad(sides: Side[]) {
+  say(
+    `[1] latency at steady load: ${options.users} users, ${options.rate} msg/s, ${options.repeat} × ${options.durationS} s`,
+  );
+  for (let round = 0; round < options.repeat; round++) {
+    for (const side of inTurn(sides, round)) {
+      await connectUsers(side, options.users);
+      const result = await side.load.request<SteadyResult>({
+        op: "steady",
+        rate: options.rate,
+        durationMs: options.durationS * 1000,
+        warmupMs: options.warmupS * 1000,
+        label: `s1.${round}`,
+      });
+      side.report.s1Rounds = [...(side.report.s1Rounds ?? []), result];
+      say(`    ${side.kind} round ${round + 1}: ${describeStep(result)}`);
+    }
+  }
+  for (const side of sides) {
+    const rounds = side.report.s1Rounds ?? [];
+    // A round with errors is never hidden behind a clean median.
+    const chosen = rounds.find((round) => errorsOf(round) > 0) ?? median(rounds, (round) => round.latency.p99);
+    if (chosen) side.report.s1 = { ...chosen, users: options.users };
+  }
+}
+
+async function ceiling(sides: Side[], users: number) {
+  say(
+    `[2] throughput ceiling: ${users} users, steps ${options.steps.join(", ")} msg/s, ${options.stepDurationS} s each`,
+  );
+  const state = new Map(sides.map((side) => [side, { steps: [] as SteadyResult[], stoppedBy: "" }]));
+  for (const side of sides) await connectUsers(side, users);
+  for (const [index, rate] of options.steps.entries()) {
+    for (const side of inTurn(sides, index)) {
+      const own = state.get(side);
+      if (!own || own.stoppedBy) continue;
+      const step = await side.load.request<SteadyResult>({
+        op: "steady",
+        rate,
+        durationMs: options.stepDurationS * 1000,
+        warmupMs: options.warmupS * 1000,
+        label: `s2.${index}`,
+      });
+      own.steps.push(step);
+      say(`    ${side.kind}: ${describeStep(step)}`);
+      if (!passes(step)) {
+        own.stoppedBy = `${rate} msg/s: ${errorsOf(step) ? `${errorsOf(step)} errors (${step.errors.sample})` : `p99 ${ms(step.latency.p99)} ms`}`;
+      }
+      // Let queues empty so one step's backlog does not spill into the next.
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+  for (const side of sides) {
+    const own = state.get(side);
+    if (!own) continue;
+    const top = Math.max(0, ...own.steps.filter(passes).map((step) => step.deliveredPerS));
+    side.report.s2 = {
+      users,
+      steps: own.steps,
+      ceiling: top,
+      stoppedBy:
+        own.stoppedBy || `nothing: every step passed, the ceiling is above ${Math.max(...options.steps)} msg/s`,
+    };
+    say(`    ${side.kind}: ceiling ${top.toFixed(0)} delivered msg/s (stopped by ${side.report.s2.stoppedBy})`);
+  }
+}
 
 async function totalMemory(servers: ServerChild[]) {
   const readings = await Promise.all(servers.map((server) => server.memory(true)));
@@ -285,23 +342,21 @@ async function totalMemory(servers: ServerChild[]) {
   return { rss, heap: readings.reduce((sum, reading) => sum + reading.heapUsed, 0) };
 }
 
-async function connections(servers: ServerChild[], load: Load, target: Target): Promise<TargetReport["s3"]> {
-  const [first] = servers;
-  if (!first) throw new Error("no server");
-  await first.request({ op: "seedPairs", prefix: "idle", pairs: options.connections / 2 });
-  const before = await totalMemory(servers);
-  say(`[3] opening ${options.connections} connections (server RSS before: ${mb(before.rss)})`);
-  const connect = await load.request<ConnectResult>({
+async function connections(side: Side) {
+  await side.first.request({ op: "seedPairs", prefix: "idle", pairs: options.connections / 2 });
+  const before = await totalMemory(side.servers);
+  const connect = await side.load.request<ConnectResult>({
     op: "connect",
-    target,
+    target: side.target,
     prefix: "idle",
     users: options.connections,
     concurrency: 100,
   });
+  side.connected = -1;
   await new Promise((r) => setTimeout(r, 1000));
-  const after = await totalMemory(servers);
-  const probe = await load.request<{ latency: Percentiles; failures: number }>({ op: "probe", count: 50 });
-  await load.request({ op: "closeAll" });
+  const after = await totalMemory(side.servers);
+  const probe = await side.load.request<{ latency: Percentiles; failures: number }>({ op: "probe", count: 50 });
+  await side.load.request({ op: "closeAll" });
   const result = {
     connect,
     rssBefore: before.rss,
@@ -312,19 +367,19 @@ async function connections(servers: ServerChild[], load: Load, target: Target): 
     heapPerConnection: (after.heap - before.heap) / Math.max(1, connect.opened),
     probe,
   };
+  side.report.s3 = result;
   say(
-    `[3] ${connect.opened} open (${connect.failed} failed) at ${connect.perSecond.toFixed(0)}/s; ` +
-      `${kb(result.rssPerConnection)} RSS, ${kb(result.heapPerConnection)} heap per connection; ` +
+    `    ${side.kind}: ${connect.opened} open (${connect.failed} failed) at ${connect.perSecond.toFixed(0)}/s; ` +
+      `RSS ${mb(before.rss)} → ${mb(after.rss)}: ${kb(result.rssPerConnection)} RSS, ${kb(result.heapPerConnection)} heap per connection; ` +
       `probe p50 ${ms(probe.latency.p50)} ms, max ${ms(probe.latency.max)} ms, ${probe.failures} failed`,
   );
-  return result;
 }
 
-async function catchUp(servers: ServerChild[], load: Load, target: Target): Promise<TargetReport["s4"]> {
-  const [first] = servers;
-  if (!first) throw new Error("no server");
-  await first.request({ op: "seedPairs", prefix: "away", pairs: 1 });
-  const lastEventId = await first.request<string>({ op: "seedBacklog", prefix: "away", count: options.backlog });
+async function catchUp(side: Side, round: number): Promise<CatchUp> {
+  const { first } = side;
+  const prefix = `away${round}`;
+  await first.request({ op: "seedPairs", prefix, pairs: 1 });
+  const lastEventId = await first.request<string>({ op: "seedBacklog", prefix, count: options.backlog });
   const before = await first.memory(true);
   const rssBefore = first.rss();
   let rssPeak = rssBefore;
@@ -340,22 +395,20 @@ async function catchUp(servers: ServerChild[], load: Load, target: Target): Prom
       () => {},
     );
   }, 50);
-  say(`[4] catching up ${options.backlog} messages`);
   try {
-    const result = await load.request<CatchUpResult>({
+    const result = await side.load.request<CatchUpResult>({
       op: "catchUp",
-      target,
-      prefix: "away",
+      target: side.target,
+      prefix,
       lastEventId,
       expected: options.backlog,
     });
-    const report = { ...result, rssBefore, rssPeak, heapBefore: before.heapUsed, heapPeak };
     say(
-      `[4] ${result.received}/${result.expected} in ${ms(result.totalMs)} ms (first after ${ms(result.firstMs)} ms, ` +
-        `${result.inOrder ? "in order" : "OUT OF ORDER"}); server RSS ${mb(rssBefore)} → peak ${mb(rssPeak)}, ` +
-        `heap +${mb(heapPeak - before.heapUsed)}`,
+      `    ${side.kind} round ${round + 1}: ${result.received}/${result.expected} in ${ms(result.totalMs)} ms ` +
+        `(first after ${ms(result.firstMs)} ms, ${result.inOrder ? "in order" : "OUT OF ORDER"}); ` +
+        `RSS ${mb(rssBefore)} → peak ${mb(rssPeak)}, heap +${mb(heapPeak - before.heapUsed)}`,
     );
-    return report;
+    return { ...result, rssBefore, rssPeak, heapBefore: before.heapUsed, heapPeak };
   } finally {
     clearInterval(rssTimer);
     clearInterval(heapTimer);
@@ -364,9 +417,9 @@ async function catchUp(servers: ServerChild[], load: Load, target: Target): Prom
 
 function describeStep(step: SteadyResult) {
   const l = step.latency;
-  const errors = step.errors.send + step.errors.lost + step.errors.connection;
+  const errors = errorsOf(step);
   return (
-    `${step.offeredRate} msg/s offered → ${step.deliveredPerS.toFixed(0)} delivered/s; ` +
+    `${step.offeredRate} msg/s → ${step.deliveredPerS.toFixed(0)} delivered/s; ` +
     `p50 ${ms(l.p50)} p95 ${ms(l.p95)} p99 ${ms(l.p99)} p99.9 ${ms(l.p999)} max ${ms(l.max)} ms; ` +
     `${errors} errors${errors ? ` (${step.errors.sample})` : ""}; load cpu ${step.loadCpuPct.toFixed(0)}%`
   );
@@ -376,14 +429,44 @@ function describeStep(step: SteadyResult) {
 
 const wantBaseline = options.scenarios.has("5");
 const baselineRuns = wantBaseline && options.db === "postgres";
+const loadBefore = loadavg();
 say(
   `Naafe Chat benchmark ${stamp}${smoke ? " (smoke sizes)" : ""}: ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ` +
-    `node ${process.version}, ${options.db}, ${options.instances} instance(s)`,
+    `node ${process.version}, ${options.db}, ${options.instances} instance(s), load average ${loadBefore.map((l) => l.toFixed(1)).join(" ")}`,
 );
 if (wantBaseline && !baselineRuns) say("Scenario 5 (baseline) skipped: it needs PostgreSQL (set DATABASE_URL).");
 
-const reports: TargetReport[] = [await runTarget("naafe")];
-if (baselineRuns) reports.push(await runTarget("baseline"));
+const sides: Side[] = [await openSide("naafe")];
+try {
+  if (baselineRuns) sides.push(await openSide("baseline"));
+  const s = options.scenarios;
+  const s2Users = Math.max(options.users, Math.ceil(Math.max(...options.steps) / 8 / 2) * 2);
+  const loadUsers = Math.max(s.has("1") ? options.users : 0, s.has("2") ? s2Users : 0);
+  if (loadUsers > 0)
+    for (const side of sides) await side.first.request({ op: "seedPairs", prefix: "load", pairs: loadUsers / 2 });
+  if (s.has("1")) await steadyLoad(sides);
+  if (s.has("2")) await ceiling(sides, s2Users);
+  for (const side of sides) {
+    await side.load.request({ op: "closeAll" });
+    side.connected = 0;
+  }
+  if (s.has("3")) {
+    say(`[3] connections: ${options.connections} idle clients, each with a chat.onMessage subscription`);
+    for (const side of sides) await connections(side);
+  }
+  if (s.has("4")) {
+    say(`[4] catch-up: ${options.backlog} missed messages, ${options.repeat} round(s)`);
+    for (let round = 0; round < options.repeat; round++) {
+      for (const side of inTurn(sides, round)) {
+        side.report.s4Rounds = [...(side.report.s4Rounds ?? []), await catchUp(side, round)];
+      }
+    }
+    for (const side of sides) side.report.s4 = median(side.report.s4Rounds ?? [], (round) => round.totalMs);
+  }
+} finally {
+  for (const side of sides) await side.close();
+}
+const reports = sides.map((side) => side.report);
 const [ours, baseline] = reports as [TargetReport, TargetReport | undefined];
 
 // ---- report ----
@@ -487,7 +570,13 @@ mkdirSync(options.out, { recursive: true });
 const json = {
   stamp,
   smoke,
-  machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version },
+  machine: {
+    cpus: cpus().length,
+    model: cpus()[0]?.model,
+    node: process.version,
+    loadAverageBefore: loadBefore,
+    loadAverageAfter: loadavg(),
+  },
   options: { ...options, scenarios: [...options.scenarios] },
   reports,
   ratios,
