@@ -1,0 +1,66 @@
+import { type FormEvent, type KeyboardEvent, useId, useState } from "react";
+
+// Mirrors the server's limit (it counts code points, as a person counts characters); the
+// server still checks, and its message is shown if the two ever disagree.
+export const MESSAGE_MAX_LENGTH = 2000;
+
+export function characterCount(text: string) {
+  return [...text.trim()].length;
+}
+
+interface Props {
+  onSend: (content: string) => void;
+  disabled?: boolean;
+}
+
+export function Composer({ onSend, disabled = false }: Props) {
+  const [text, setText] = useState("");
+  const inputId = useId();
+  const counterId = useId();
+  const count = characterCount(text);
+  const over = count > MESSAGE_MAX_LENGTH;
+  const canSend = !disabled && count > 0 && !over;
+
+  function submit(event?: FormEvent) {
+    event?.preventDefault();
+    if (!canSend) return;
+    onSend(text.trim());
+    setText("");
+  }
+
+  function onKeyDown(event: KeyboardEvent<HTMLTextAreaElement>) {
+    // Enter sends, Shift+Enter starts a new line; never while an input method is composing.
+    if (event.key === "Enter" && !event.shiftKey && !event.nativeEvent.isComposing) {
+      event.preventDefault();
+      submit();
+    }
+  }
+
+  return (
+    <form className="composer" onSubmit={submit}>
+      <label htmlFor={inputId} className="visually-hidden">
+        Message
+      </label>
+      <textarea
+        id={inputId}
+        value={text}
+        onChange={(event) => setText(event.target.value)}
+        onKeyDown={onKeyDown}
+        rows={2}
+        placeholder="Write a message…  (Enter to send, Shift+Enter for a new line)"
+        aria-describedby={counterId}
+        aria-invalid={over || undefined}
+        disabled={disabled}
+      />
+      <div className="composer-side">
+        <span id={counterId} className="counter" data-over={over || undefined} data-near={count > 1800 || undefined}>
+          <span className="visually-hidden">Characters: </span>
+          {count}/{MESSAGE_MAX_LENGTH}
+        </span>
+        <button type="submit" className="button" disabled={!canSend}>
+          Send
+        </button>
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,155 @@
+import { skipToken, useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useSubscription } from "@trpc/tanstack-react-query";
+import { useCallback, useEffect, useMemo, useState, useSyncExternalStore } from "react";
+import { describeError } from "../../describe-error.ts";
+import { useTRPC, useTRPCClient } from "../../trpc.ts";
+import {
+  addMessage,
+  flatten,
+  fromNew,
+  fromStored,
+  type MessagePage,
+  type MessagePages,
+  markOwnRead,
+  mergeNewestPage,
+} from "./message-pages.ts";
+import { type PendingMessage, useOutbox } from "./outbox.tsx";
+
+const PAGE_SIZE = 30;
+
+/**
+ * One conversation as the view shows it: history loaded upwards a page at a time, live messages
+ * appended, sends in flight, read receipts, and marking incoming messages read while visible.
+ */
+export function useConversation(conversationId: string, me: string) {
+  const trpc = useTRPC();
+  const client = useTRPCClient();
+  const queryClient = useQueryClient();
+  const { outbox, pending } = useOutbox(conversationId);
+
+  const conversation = useQuery(trpc.chat.conversation.queryOptions({ conversationId }));
+
+  // The same shape as tRPC's own keys, so invalidating `chat.messages` covers these pages too.
+  const pagesKey = useMemo(
+    () => [...trpc.chat.messages.pathKey(), { input: { conversationId }, type: "infinite" }],
+    [trpc, conversationId],
+  );
+  const updatePages = useCallback(
+    (update: (pages: MessagePages | undefined) => MessagePages | undefined) =>
+      queryClient.setQueryData<MessagePages>(pagesKey, update),
+    [queryClient, pagesKey],
+  );
+
+  const history = useInfiniteQuery({
+    queryKey: pagesKey,
+    initialPageParam: null as string | null,
+    getNextPageParam: (page: MessagePage) => page.nextCursor,
+    // Live events keep the pages current; they are refetched only to catch up after a reconnect.
+    staleTime: Number.POSITIVE_INFINITY,
+    queryFn: async ({ pageParam, signal }): Promise<MessagePage> => {
+      const answer = await client.chat.messages.query(
+        { conversationId, limit: PAGE_SIZE, ...(pageParam ? { before: pageParam } : {}) },
+        { signal },
+      );
+      const page = { messages: answer.messages.map(fromStored), nextCursor: answer.nextCursor };
+      if (pageParam !== null) return page;
+      return mergeNewestPage(page, queryClient.getQueryData<MessagePages>(pagesKey)?.pages[0]);
+    },
+  });
+
+  // The live feed starts right after the newest message of the first page loaded, so nothing sent
+  // in between is missed; after that, tRPC resumes it from the last event it delivered.
+  const [resumeAfter, setResumeAfter] = useState<string | null>();
+  const loadedNewest = history.data ? (history.data.pages[0]?.messages.at(-1)?.id ?? null) : undefined;
+  if (resumeAfter === undefined && loadedNewest !== undefined) setResumeAfter(loadedNewest);
+
+  const live = useSubscription(
+    trpc.chat.onMessage.subscriptionOptions(
+      resumeAfter === undefined ? skipToken : { conversationId, lastEventId: resumeAfter },
+      {
+        onData({ data }) {
+          updatePages((pages) => addMessage(pages, fromNew(data)));
+          if (data.senderId === me && data.clientMessageId) outbox.remove(data.clientMessageId);
+        },
+      },
+    ),
+  );
+
+  useSubscription(
+    trpc.chat.onMessagesRead.subscriptionOptions(
+      { conversationId },
+      {
+        onData(event) {
+          if (event.readerId !== me) updatePages((pages) => markOwnRead(pages, me, event.readAt));
+        },
+      },
+    ),
+  );
+
+  const { mutateAsync: sendMessage } = useMutation(trpc.chat.sendMessage.mutationOptions());
+
+  const deliver = useCallback(
+    async (item: PendingMessage) => {
+      outbox.update(item.clientMessageId, { status: "sending", error: null });
+      try {
+        const sent = await sendMessage({
+          conversationId,
+          content: item.content,
+          clientMessageId: item.clientMessageId,
+        });
+        updatePages((pages) => addMessage(pages, fromNew({ ...sent, senderId: me })));
+        outbox.remove(item.clientMessageId);
+      } catch (error) {
+        outbox.update(item.clientMessageId, { status: "failed", error: describeError(error) });
+      }
+    },
+    [outbox, sendMessage, conversationId, updatePages, me],
+  );
+
+  const send = useCallback(
+    (content: string) => void deliver(outbox.add(conversationId, content)),
+    [deliver, outbox, conversationId],
+  );
+  const retry = useCallback((item: PendingMessage) => void deliver(item), [deliver]);
+
+  useMarkReadWhileVisible(conversationId, conversation.data?.unreadCount ?? 0);
+
+  return {
+    conversation,
+    history,
+    messages: useMemo(() => flatten(history.data), [history.data]),
+    pending,
+    send,
+    retry,
+    liveError: live.status === "error" ? describeError(live.error) : null,
+  };
+}
+
+function useMarkReadWhileVisible(conversationId: string, unread: number) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const visible = usePageVisible();
+  const { mutate: markRead, isPending } = useMutation(
+    trpc.chat.markRead.mutationOptions({
+      onSuccess() {
+        queryClient.setQueryData(trpc.chat.conversation.queryKey({ conversationId }), (conversation) =>
+          conversation ? { ...conversation, unreadCount: 0 } : conversation,
+        );
+        void queryClient.invalidateQueries({ queryKey: trpc.chat.unreadCount.pathKey() });
+        void queryClient.invalidateQueries({ queryKey: trpc.chat.conversations.pathKey() });
+      },
+    }),
+  );
+  useEffect(() => {
+    if (visible && unread > 0 && !isPending) markRead({ conversationId });
+  }, [visible, unread, isPending, markRead, conversationId]);
+}
+
+function subscribeVisibility(onChange: () => void) {
+  document.addEventListener("visibilitychange", onChange);
+  return () => document.removeEventListener("visibilitychange", onChange);
+}
+
+function usePageVisible() {
+  return useSyncExternalStore(subscribeVisibility, () => document.visibilityState === "visible");
+}

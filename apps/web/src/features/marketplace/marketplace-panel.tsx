@@ -1,0 +1,210 @@
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { type FormEvent, useId, useState } from "react";
+import { describeError } from "../../describe-error.ts";
+import { navigate, routeHref } from "../../route.ts";
+import { type RouterOutputs, useTRPC } from "../../trpc.ts";
+
+type JobRequest = RouterOutputs["jobRequest"]["list"][number];
+type Offer = JobRequest["offers"][number];
+
+/** Just enough of the marketplace to open a conversation: post a job, offer on it, accept. */
+export function MarketplacePanel({ me }: { me: string }) {
+  const trpc = useTRPC();
+  // New offers on one's own jobs have no live event yet, so the list is polled while shown.
+  const jobs = useQuery(trpc.jobRequest.list.queryOptions(undefined, { refetchInterval: 5_000 }));
+
+  return (
+    <section className="marketplace" aria-labelledby="marketplace-title">
+      <header className="conversation-header">
+        <a className="back-link" href={routeHref({ name: "home" })} aria-label="Back to conversations">
+          ←
+        </a>
+        <h2 id="marketplace-title">Marketplace</h2>
+      </header>
+      <div className="marketplace-body">
+        <PostJobForm />
+        <h3>Job requests</h3>
+        {jobs.isPending && <p className="muted">Loading job requests…</p>}
+        {jobs.isError && (
+          <p className="error" role="alert">
+            {describeError(jobs.error)}
+          </p>
+        )}
+        {jobs.data?.length === 0 && <p className="muted">No job requests yet. Post the first one.</p>}
+        <ul className="job-list">
+          {jobs.data?.map((job) => (
+            <JobCard key={job.id} job={job} me={me} />
+          ))}
+        </ul>
+      </div>
+    </section>
+  );
+}
+
+function PostJobForm() {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const [title, setTitle] = useState("");
+  const titleId = useId();
+  const create = useMutation(
+    trpc.jobRequest.create.mutationOptions({
+      onSuccess() {
+        setTitle("");
+        void queryClient.invalidateQueries({ queryKey: trpc.jobRequest.list.pathKey() });
+      },
+    }),
+  );
+
+  function submit(event: FormEvent) {
+    event.preventDefault();
+    create.mutate({ title });
+  }
+
+  return (
+    <form className="post-job" onSubmit={submit}>
+      <label htmlFor={titleId}>Post a job request (you become its seeker)</label>
+      <div className="inline-form">
+        <input
+          id={titleId}
+          value={title}
+          onChange={(event) => setTitle(event.target.value)}
+          placeholder="e.g. Assemble a wardrobe"
+          maxLength={200}
+        />
+        <button type="submit" className="button" disabled={create.isPending || !title.trim()}>
+          Post job
+        </button>
+      </div>
+      {create.isError && (
+        <p className="error" role="alert">
+          {describeError(create.error)}
+        </p>
+      )}
+    </form>
+  );
+}
+
+function JobCard({ job, me }: { job: JobRequest; me: string }) {
+  const mine = job.seekerId === me;
+  return (
+    <li className="job-card">
+      <div className="job-top">
+        <h4>{job.title}</h4>
+        <span className="status" data-status={job.status}>
+          {job.status}
+        </span>
+      </div>
+      <p className="muted small">{mine ? "Your job request" : `Posted by ${job.seeker.name ?? job.seeker.id}`}</p>
+      {mine ? (
+        <OffersOnMyJob job={job} />
+      ) : job.offers.length > 0 ? (
+        <ul className="offers">
+          {job.offers.map((offer) => (
+            <li key={offer.id}>
+              Your offer: {formatPrice(offer.price)} · <span data-status={offer.status}>{offer.status}</span>
+            </li>
+          ))}
+        </ul>
+      ) : job.status === "open" ? (
+        <MakeOfferForm job={job} />
+      ) : null}
+      {job.conversationId && (
+        <a className="button subtle" href={routeHref({ name: "conversation", id: job.conversationId })}>
+          Open conversation
+        </a>
+      )}
+    </li>
+  );
+}
+
+function OffersOnMyJob({ job }: { job: JobRequest }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const accept = useMutation(
+    trpc.offer.accept.mutationOptions({
+      onSuccess({ conversation }) {
+        void queryClient.invalidateQueries({ queryKey: trpc.jobRequest.list.pathKey() });
+        void queryClient.invalidateQueries({ queryKey: trpc.chat.conversations.pathKey() });
+        navigate({ name: "conversation", id: conversation.id });
+      },
+    }),
+  );
+  if (job.offers.length === 0) return <p className="muted small">No offers yet.</p>;
+  return (
+    <>
+      <ul className="offers">
+        {job.offers.map((offer: Offer) => (
+          <li key={offer.id}>
+            <span>
+              {offer.provider.name ?? offer.provider.id} offers {formatPrice(offer.price)} ·{" "}
+              <span data-status={offer.status}>{offer.status}</span>
+            </span>
+            {job.status === "open" && offer.status === "pending" && (
+              <button
+                type="button"
+                className="button"
+                disabled={accept.isPending}
+                onClick={() => accept.mutate({ offerId: offer.id })}
+              >
+                Accept {offer.provider.name ?? "offer"}
+              </button>
+            )}
+          </li>
+        ))}
+      </ul>
+      {accept.isError && (
+        <p className="error" role="alert">
+          {describeError(accept.error)}
+        </p>
+      )}
+    </>
+  );
+}
+
+function MakeOfferForm({ job }: { job: JobRequest }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const [price, setPrice] = useState("");
+  const priceId = useId();
+  const create = useMutation(
+    trpc.offer.create.mutationOptions({
+      onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.jobRequest.list.pathKey() }),
+    }),
+  );
+
+  function submit(event: FormEvent) {
+    event.preventDefault();
+    const amount = price.trim() === "" ? undefined : Number(price);
+    create.mutate({ jobRequestId: job.id, ...(amount === undefined ? {} : { price: amount }) });
+  }
+
+  return (
+    <form className="inline-form" onSubmit={submit}>
+      <label htmlFor={priceId} className="visually-hidden">
+        Price for “{job.title}”
+      </label>
+      <input
+        id={priceId}
+        type="number"
+        inputMode="decimal"
+        min="0"
+        step="0.01"
+        value={price}
+        onChange={(event) => setPrice(event.target.value)}
+        placeholder="Price (optional)"
+      />
+      <button type="submit" className="button" disabled={create.isPending}>
+        Make offer
+      </button>
+      {create.isError && (
+        <p className="error" role="alert">
+          {describeError(create.error)}
+        </p>
+      )}
+    </form>
+  );
+}
+
+function formatPrice(price: number | null) {
+  return price === null ? "no price given" : price.toLocaleString(undefined, { maximumFractionDigits: 2 });
+}

@@ -1,0 +1,211 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { AppRouter } from "@naafe/api";
+import { createTRPCClient, httpBatchLink } from "@trpc/client";
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import superjson from "superjson";
+import { build } from "vite";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFailed } from "vitest";
+import { loadConfig } from "../../server/src/env.ts";
+import { type RunningServer, startServer } from "../../server/src/server.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+const webRoot = fileURLToPath(new URL("..", import.meta.url));
+const screenshots = fileURLToPath(new URL("../../../docs/screenshots/", import.meta.url));
+const failures = fileURLToPath(new URL("../test-results/", import.meta.url));
+const TOKEN_KEY = "naafe-chat.token";
+
+/** A seeker and a provider, each in their own browser context, against one real server. */
+describe("Naafe Chat in a real browser", () => {
+  const work = mkdtempSync(join(tmpdir(), "naafe-web-e2e-"));
+  const webDist = join(work, "dist");
+  const dataDir = join(work, "data");
+  let server: RunningServer;
+  let browser: Browser;
+  let seeker: Page;
+  let provider: Page;
+  const contexts: BrowserContext[] = [];
+  const jobTitle = "Assemble a wardrobe";
+  let conversationId = "";
+
+  const start = (port: number) =>
+    startServer(
+      loadConfig({ PORT: String(port), HOST: "127.0.0.1", DATA_DIR: dataDir, WEB_DIST: webDist, LOG_LEVEL: "warn" }),
+    );
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(`Chromium is missing at ${CHROMIUM}: the browser tests need it (apt-get install -y chromium).`);
+    }
+    await buildWeb();
+    [server, browser] = await Promise.all([
+      start(0),
+      chromium.launch({
+        executablePath: CHROMIUM,
+        args: [
+          "--headless",
+          "--no-sandbox",
+          "--disable-gpu",
+          "--disable-background-networking",
+          "--disable-component-update",
+          "--disable-sync",
+          "--no-first-run",
+        ],
+      }),
+    ]);
+    seeker = await openPage();
+    provider = await openPage();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  /** The production bundle, in a folder of its own so a server serving apps/web/dist is left alone. */
+  async function buildWeb() {
+    // Vitest sets NODE_ENV=test, which would make Vite bundle React's development build.
+    const nodeEnv = process.env["NODE_ENV"];
+    process.env["NODE_ENV"] = "production";
+    try {
+      await build({ root: webRoot, logLevel: "warn", build: { outDir: webDist, emptyOutDir: true } });
+    } finally {
+      process.env["NODE_ENV"] = nodeEnv;
+    }
+  }
+
+  async function openPage() {
+    const context = await browser.newContext({ viewport: { width: 1100, height: 720 } });
+    contexts.push(context);
+    const page = await context.newPage();
+    page.setDefaultTimeout(10_000);
+    page.on("pageerror", (error) => console.error(`page error: ${error.message}`));
+    return page;
+  }
+
+  // What each side looked like when a step failed, kept (git-ignored) for whoever debugs it.
+  beforeEach(() => {
+    onTestFailed(async ({ task }) => {
+      mkdirSync(failures, { recursive: true });
+      const step = task.name.replace(/\W+/g, "-").slice(0, 40);
+      for (const [name, page] of [
+        ["seeker", seeker],
+        ["provider", provider],
+      ] as const) {
+        await page?.screenshot({ path: join(failures, `${step}-${name}.png`) }).catch(() => {});
+      }
+    });
+  });
+
+  const connection = (page: Page) => page.locator(".connection");
+  const conversationLink = (page: Page) => page.locator(".conversation-item", { hasText: jobTitle });
+  const bubble = (page: Page, text: string) => page.locator(".message", { hasText: text });
+  /** The header's total unread count (the seed leaves each demo user some unread messages). */
+  const totalUnread = async (page: Page) => {
+    const badge = page.locator(".total-unread");
+    return (await badge.count()) === 0 ? 0 : Number.parseInt((await badge.textContent()) ?? "", 10);
+  };
+
+  it("signs in as demo users and goes live", async () => {
+    for (const [page, name] of [
+      [seeker, "Sara"],
+      [provider, "Omar"],
+    ] as const) {
+      await page.goto(server.url);
+      await page.getByRole("button", { name: new RegExp(`Sign in as ${name}`) }).click();
+      await expect.poll(() => connection(page).textContent()).toBe("Live");
+    }
+  });
+
+  it("walks job request → offer → accept, and the conversation opens on both sides at once", async () => {
+    await seeker.getByRole("link", { name: /Marketplace/ }).click();
+    await seeker.getByLabel(/Post a job request/).fill(jobTitle);
+    await seeker.getByRole("button", { name: "Post job" }).click();
+    await seeker.locator(".job-card", { hasText: jobTitle }).getByText("No offers yet.").waitFor();
+
+    await provider.getByRole("link", { name: /Marketplace/ }).click();
+    const job = provider.locator(".job-card", { hasText: jobTitle });
+    await job.getByPlaceholder("Price (optional)").fill("120");
+    await job.getByRole("button", { name: "Make offer" }).click();
+    await job.getByText("Your offer: 120").waitFor();
+
+    // The seeker's job list picks the offer up by itself.
+    await seeker.getByRole("button", { name: "Accept Omar (provider)" }).click({ timeout: 15_000 });
+    await seeker.waitForURL(/#\/c\//);
+    conversationId = decodeURIComponent(new URL(seeker.url()).hash.replace("#/c/", ""));
+    await seeker.getByRole("heading", { name: "Omar (provider)" }).waitFor();
+
+    // The provider never reloaded: the new conversation arrives over the live inbox.
+    await conversationLink(provider).waitFor();
+    await expect.poll(() => conversationLink(provider).textContent()).toContain("Sara (seeker)");
+  });
+
+  it("sends messages both ways, with unread badges and a read receipt", async () => {
+    const hello = "Hi Omar! <b>Is Saturday</b> fine?";
+    const unreadBefore = await totalUnread(provider);
+    await seeker.getByLabel("Message", { exact: true }).fill(hello);
+    await seeker.getByLabel("Message", { exact: true }).press("Enter");
+    await bubble(seeker, hello).getByText("✓ Sent").waitFor();
+
+    // Omar is still on the marketplace: his list and header count the message as unread.
+    await conversationLink(provider).locator(".badge", { hasText: "1" }).waitFor();
+    await expect.poll(() => totalUnread(provider)).toBe(unreadBefore + 1);
+
+    await conversationLink(provider).click();
+    // Text stays text: the markup is shown as typed, never turned into elements.
+    await expect.poll(() => bubble(provider, hello).locator(".bubble").textContent()).toBe(hello);
+    expect(await bubble(provider, hello).locator(".bubble b").count()).toBe(0);
+    // Opening the conversation read it, and Sara sees the receipt.
+    await bubble(seeker, hello).getByText("✓✓ Read").waitFor();
+    await expect.poll(() => totalUnread(provider)).toBe(unreadBefore);
+
+    await provider.getByLabel("Message", { exact: true }).fill("Saturday works. I'll bring the tools.");
+    await provider.getByRole("button", { name: "Send" }).click();
+    await bubble(seeker, "Saturday works.").waitFor();
+    // Sara has it open, so it is read at once.
+    await bubble(provider, "Saturday works.").getByText("✓✓ Read").waitFor();
+  });
+
+  it("keeps the history and the session across a reload", async () => {
+    await seeker.reload();
+    await bubble(seeker, "Is Saturday").waitFor();
+    await bubble(seeker, "Saturday works.").waitFor();
+    await expect.poll(() => connection(seeker).textContent()).toBe("Live");
+  });
+
+  it("reconnects after a server restart and shows the messages sent meanwhile", async () => {
+    const token = await provider.evaluate((key) => sessionStorage.getItem(key), TOKEN_KEY);
+    const { port } = server;
+    await server.close();
+    await expect.poll(() => connection(seeker).textContent()).toMatch(/Reconnecting|Connecting/);
+    server = await start(port);
+
+    // Omar writes the moment the server is back, while Sara's page is still waiting to retry.
+    const omar = createTRPCClient<AppRouter>({
+      links: [
+        httpBatchLink({
+          url: `${server.url}/trpc`,
+          transformer: superjson,
+          headers: { authorization: `Bearer ${token}` },
+        }),
+      ],
+    });
+    await omar.chat.sendMessage.mutate({ conversationId, content: "Sent while you were reconnecting" });
+
+    await bubble(seeker, "Sent while you were reconnecting").waitFor({ timeout: 20_000 });
+    await bubble(provider, "Sent while you were reconnecting").waitFor({ timeout: 20_000 });
+    await expect.poll(() => connection(seeker).textContent(), { timeout: 10_000 }).toBe("Live");
+
+    // And the conversation goes on live over the new connection.
+    await seeker.getByLabel("Message", { exact: true }).fill("Got it. See you Saturday!");
+    await seeker.getByLabel("Message", { exact: true }).press("Enter");
+    await bubble(provider, "See you Saturday!").waitFor();
+
+    mkdirSync(screenshots, { recursive: true });
+    await seeker.screenshot({ path: join(screenshots, "seeker.png") });
+    await provider.screenshot({ path: join(screenshots, "provider.png") });
+  }, 45_000);
+});
