@@ -1,0 +1,48 @@
+// @vitest-environment happy-dom
+import { cleanup, fireEvent, render, screen } from "@testing-library/react";
+import { createElement } from "react";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { Composer } from "./composer.tsx";
+
+afterEach(cleanup);
+
+function setup() {
+  const onSend = vi.fn();
+  render(createElement(Composer, { onSend }));
+  const input = screen.getByLabelText<HTMLTextAreaElement>("Message");
+  const send = screen.getByRole<HTMLButtonElement>("button", { name: "Send" });
+  return { onSend, input, send };
+}
+
+describe("Composer", () => {
+  it("counts characters as a person does, and refuses more than 2000", () => {
+    const { input, send } = setup();
+    fireEvent.change(input, { target: { value: "😀".repeat(2000) } });
+    expect(screen.getByText("2000/2000")).toBeTruthy();
+    expect(send.disabled).toBe(false);
+
+    fireEvent.change(input, { target: { value: "😀".repeat(2000) + "!" } });
+    expect(screen.getByText("2001/2000")).toBeTruthy();
+    expect(send.disabled).toBe(true);
+    expect(input.getAttribute("aria-invalid")).toBe("true");
+  });
+
+  it("sends trimmed text with Enter, keeps Shift+Enter for new lines, and clears itself", () => {
+    const { input, onSend } = setup();
+    fireEvent.change(input, { target: { value: "  first line" } });
+    fireEvent.keyDown(input, { key: "Enter", shiftKey: true });
+    expect(onSend).not.toHaveBeenCalled();
+
+    fireEvent.keyDown(input, { key: "Enter" });
+    expect(onSend).toHaveBeenCalledWith("first line");
+    expect(input.value).toBe("");
+  });
+
+  it("does not send blank text", () => {
+    const { input, send, onSend } = setup();
+    fireEvent.change(input, { target: { value: "   \n " } });
+    fireEvent.keyDown(input, { key: "Enter" });
+    expect(onSend).not.toHaveBeenCalled();
+    expect(send.disabled).toBe(true);
+  });
+});

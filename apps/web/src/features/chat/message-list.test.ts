@@ -1,0 +1,71 @@
+// @vitest-environment happy-dom
+import { cleanup, fireEvent, render, screen } from "@testing-library/react";
+import { createElement } from "react";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { MessageList } from "./message-list.tsx";
+import type { ChatMessage } from "./message-pages.ts";
+import type { PendingMessage } from "./outbox.tsx";
+
+afterEach(cleanup);
+
+const message = (seq: number, senderId: string, content: string, read = false): ChatMessage => ({
+  id: `m${seq}`,
+  seq,
+  senderId,
+  content,
+  timestamp: new Date(),
+  read,
+  readAt: read ? new Date() : null,
+  clientMessageId: null,
+});
+
+function renderList(messages: ChatMessage[], pending: PendingMessage[] = [], onRetry = vi.fn()) {
+  render(
+    createElement(MessageList, {
+      me: "sara",
+      messages,
+      pending,
+      onRetry,
+      loading: false,
+      error: null,
+      hasOlder: false,
+      loadingOlder: false,
+      onLoadOlder: vi.fn(),
+    }),
+  );
+  return { onRetry };
+}
+
+describe("MessageList", () => {
+  it("shows what people typed as text, markup included", () => {
+    renderList([message(1, "omar", '<img src=x onerror="alert(1)"> <b>hi</b>')]);
+    const log = screen.getByRole("log");
+    expect(log.textContent).toContain('<img src=x onerror="alert(1)"> <b>hi</b>');
+    expect(log.querySelector("img, b")).toBeNull();
+  });
+
+  it("shows sent and read receipts on my messages only", () => {
+    renderList([
+      message(1, "sara", "mine, unread"),
+      message(2, "sara", "mine, read", true),
+      message(3, "omar", "theirs"),
+    ]);
+    expect(screen.getAllByText("✓ Sent")).toHaveLength(1);
+    expect(screen.getAllByText("✓✓ Read")).toHaveLength(1);
+  });
+
+  it("offers a retry for a failed send, with the reason", () => {
+    const failed: PendingMessage = {
+      clientMessageId: "c-1",
+      conversationId: "c",
+      content: "did it go?",
+      status: "failed",
+      error: "You're sending too fast. Try again in 2 s.",
+    };
+    const { onRetry } = renderList([], [failed, { ...failed, clientMessageId: "c-2", status: "sending", error: null }]);
+    expect(screen.getByText(/Not sent: You're sending too fast/)).toBeTruthy();
+    expect(screen.getByText("Sending…")).toBeTruthy();
+    fireEvent.click(screen.getByRole("button", { name: "Retry" }));
+    expect(onRetry).toHaveBeenCalledWith(failed);
+  });
+});

@@ -1,0 +1,74 @@
+import { describe, expect, it } from "vitest";
+import {
+  addMessage,
+  type ChatMessage,
+  flatten,
+  type MessagePages,
+  markOwnRead,
+  mergeNewestPage,
+} from "./message-pages.ts";
+
+const at = (minute: number) => new Date(Date.UTC(2026, 0, 1, 12, minute));
+
+function message(seq: number, senderId = "sara"): ChatMessage {
+  return {
+    id: `m${seq}`,
+    seq,
+    senderId,
+    content: `message ${seq}`,
+    timestamp: at(seq),
+    read: false,
+    readAt: null,
+    clientMessageId: null,
+  };
+}
+
+function pages(...pageSeqs: number[][]): MessagePages {
+  return {
+    pages: pageSeqs.map((seqs) => ({ messages: seqs.map((seq) => message(seq)), nextCursor: null })),
+    pageParams: pageSeqs.map((_, i) => (i === 0 ? null : `cursor-${i}`)),
+  };
+}
+
+describe("message pages", () => {
+  it("adds a new message to the newest page once, whichever of send and live feed reports it first", () => {
+    const once = addMessage(pages([3, 4], [1, 2]), message(5));
+    const twice = addMessage(once, message(5));
+    expect(flatten(twice).map((m) => m.seq)).toEqual([1, 2, 3, 4, 5]);
+    expect(twice).toBe(once);
+  });
+
+  it("keeps seq order when a live message overtakes a send's answer", () => {
+    const result = addMessage(addMessage(pages([1]), message(3)), message(2));
+    expect(flatten(result).map((m) => m.seq)).toEqual([1, 2, 3]);
+  });
+
+  it("does nothing before the first page has loaded", () => {
+    expect(addMessage(undefined, message(1))).toBeUndefined();
+  });
+
+  it("flattens pages oldest first without duplicates where pages overlap", () => {
+    expect(flatten(pages([4, 5, 6], [2, 3, 4], [1])).map((m) => m.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+
+  it("marks only my messages sent up to the read time as read", () => {
+    const data = pages([1, 2, 3]);
+    const page = data.pages[0];
+    if (!page) throw new Error("no page");
+    page.messages[1] = message(2, "omar");
+    const result = markOwnRead(data, "sara", at(2));
+    expect(flatten(result).map((m) => [m.seq, m.read])).toEqual([
+      [1, true],
+      [2, false],
+      [3, false],
+    ]);
+    expect(flatten(result)[0]?.readAt).toEqual(at(2));
+  });
+
+  it("keeps live messages newer than a refetched newest page", () => {
+    const previous = { messages: [message(1), message(2), message(3)], nextCursor: null };
+    const fresh = { messages: [message(1), message(2)], nextCursor: null };
+    expect(mergeNewestPage(fresh, previous).messages.map((m) => m.seq)).toEqual([1, 2, 3]);
+    expect(mergeNewestPage(fresh, undefined)).toBe(fresh);
+  });
+});
