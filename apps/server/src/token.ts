@@ -1,5 +1,5 @@
 import { signToken } from "@naafe/api";
-import { ConfigError, loadConfig } from "./env.ts";
+import { loadConfig } from "./env.ts";
 
 // `pnpm token [userId] [name]`: prints a token the server configured by the same env accepts.
 const [userId = "demo-seeker-sara", name] = process.argv.slice(2);

@@ -15,6 +15,8 @@ export interface AuthUser {
   name: string | null;
   /** When the token stops being valid (ms since epoch). */
   expiresAt: number;
+  /** When the token was issued (s since epoch, the `iat` claim), for revocation. */
+  issuedAt: number | null;
 }
 
 export type VerifyToken = (token: string) => AuthUser;
@@ -53,7 +55,8 @@ export function createTokenVerifier(config: AuthConfig): VerifyToken {
     if (typeof payload.exp !== "number")
       throw new DomainError("UNAUTHORIZED", "Your token must have an expiry (`exp`).");
     const name = typeof payload["name"] === "string" ? payload["name"].slice(0, 100) : null;
-    return { id: payload.sub, name, expiresAt: payload.exp * 1000 };
+    const issuedAt = typeof payload.iat === "number" ? payload.iat : null;
+    return { id: payload.sub, name, expiresAt: payload.exp * 1000, issuedAt };
   };
 }
 
