@@ -22,6 +22,13 @@ const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().default("0.0.0.0"),
   DATABASE_URL: optional.pipe(z.url({ protocol: /^postgres(ql)?$/, error: "must be a postgresql:// URL" }).optional()),
+  /** A PostgreSQL schema other than the connection's default (created if missing). */
+  DATABASE_SCHEMA: optional.pipe(
+    z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]*$/, "must be a lower-case SQL identifier")
+      .optional(),
+  ),
   DATA_DIR: z.string().default(join(repoRoot, ".data")),
   JWT_SECRET: optional.pipe(z.string().min(32, "must be at least 32 characters").optional()),
   JWT_PUBLIC_KEY: optional.pipe(
@@ -30,6 +37,8 @@ const envSchema = z.object({
   JWT_ISSUER: optional,
   JWT_AUDIENCE: optional,
   REDIS_URL: optional.pipe(z.url({ protocol: /^rediss?$/, error: "must be a redis:// URL" }).optional()),
+  /** How soon the users of a server process that died show as offline (the process renews every third of it). */
+  PRESENCE_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(600_000).default(30_000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   DEMO: flag,
   WEB_DIST: z.string().default(join(repoRoot, "apps/web/dist")),
@@ -68,8 +77,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     port: vars.PORT,
     host: vars.HOST,
     databaseUrl: vars.DATABASE_URL,
+    databaseSchema: vars.DATABASE_SCHEMA,
     dataDir: vars.DATA_DIR,
     redisUrl: vars.REDIS_URL,
+    presenceTimeoutMs: vars.PRESENCE_TIMEOUT_MS,
     logLevel: vars.LOG_LEVEL,
     demo,
     webDist: vars.WEB_DIST,

@@ -2,12 +2,20 @@ import { existsSync } from "node:fs";
 import { createServer, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { appRouter, bearerToken, createContext, createMemoryBus, createServices } from "@naafe/api";
+import {
+  appRouter,
+  bearerToken,
+  createContext,
+  createMemoryBus,
+  createRedisBus,
+  createRedisPresenceStore,
+  createServices,
+} from "@naafe/api";
 import { openDatabase } from "@naafe/db";
 import { TRPCError } from "@trpc/server";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { applyWSSHandler } from "@trpc/server/adapters/ws";
-import { pino } from "pino";
+import { type Logger, pino } from "pino";
 import sirv from "sirv";
 import { type WebSocket, WebSocketServer } from "ws";
 import { demoUsers, seedDemo } from "./demo.ts";
@@ -33,11 +41,18 @@ const securityHeaders = {
 /** HTTP and WebSocket on one port: `/trpc`, `/healthz`, and the web app at `/`. */
 export async function startServer(config: Config) {
   const log = pino({ level: config.logLevel });
-  const db = await openDatabase({ url: config.databaseUrl, dataDir: join(config.dataDir, "pglite") });
-  const bus = createMemoryBus();
+  const db = await openDatabase({
+    url: config.databaseUrl,
+    schema: config.databaseSchema,
+    dataDir: join(config.dataDir, "pglite"),
+  });
+  const redis = config.redisUrl ? await connectRedis(config.redisUrl, config.presenceTimeoutMs, log) : null;
+  const bus = redis?.bus ?? createMemoryBus();
   const services = createServices({
     prisma: db.prisma,
     bus,
+    presenceStore: redis?.presenceStore,
+    presence: { expireMs: config.presenceTimeoutMs, heartbeatMs: Math.floor(config.presenceTimeoutMs / 3) },
     auth: config.auth,
     demoUserIds: config.demo ? demoUsers.map((user) => user.id) : undefined,
     onPublishError: (error) => log.warn({ err: error }, "live event not published; clients catch up on reconnect"),
@@ -105,6 +120,8 @@ export async function startServer(config: Config) {
       );
       expiryTimers.set(socket, timer);
       socket.once("close", () => clearTimeout(timer));
+      // Every open socket of a user, on any instance, keeps them online.
+      socket.once("close", services.presence.connect(ctx.user.id));
       return ctx;
     },
     onError,
@@ -126,7 +143,9 @@ export async function startServer(config: Config) {
       for (const client of wss.clients) client.close(RESTART_CLOSE, "Server restarting");
       server.closeAllConnections();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
+      await services.presence.close();
       await bus.close();
+      await redis?.presenceStore.close();
       await db.close();
       log.info("stopped");
     })();
@@ -134,6 +153,22 @@ export async function startServer(config: Config) {
   }
 
   return { url, port, services, db, log, close, [Symbol.asyncDispose]: close };
+}
+
+/** The Redis bus and presence store for running several instances; start-up fails if Redis is unreachable. */
+async function connectRedis(url: string, presenceTimeoutMs: number, log: Logger) {
+  let lastReport = 0;
+  // A Redis outage fails every reconnect attempt; one line every few seconds says enough.
+  const onError = (error: unknown) => {
+    if (Date.now() - lastReport < 5_000) return;
+    lastReport = Date.now();
+    log.warn({ err: error }, "Redis unavailable; live events between instances pause, clients catch up");
+  };
+  const [bus, presenceStore] = await Promise.all([
+    createRedisBus({ url, onError }),
+    createRedisPresenceStore({ url, expireMs: presenceTimeoutMs, onError }),
+  ]);
+  return { bus, presenceStore };
 }
 
 function tokenFrom(params: Record<string, string | undefined> | null | undefined): string | null {
