@@ -65,6 +65,8 @@ export interface ServerChild {
   memory(gc: boolean): Promise<MemoryUsage>;
   /** Resident memory read from /proc, which answers even while the server's event loop is busy. */
   rss(): number;
+  /** CPU time the process has used so far (all threads), in ms, from /proc. */
+  cpuMs(): number;
   stop(): Promise<void>;
 }
 
@@ -92,6 +94,7 @@ export async function startServerChild(
     request: (request) => channel.request(request),
     memory: (gc) => channel.request({ op: "memory", gc }),
     rss: () => procStatus(pid, "VmRSS"),
+    cpuMs: () => procCpuMs(pid),
     async stop() {
       const exited = new Promise((resolve) => child.once("exit", resolve));
       await channel.request({ op: "stop" }).catch(() => {});
@@ -124,6 +127,18 @@ export function procStatus(pid: number, field: "VmRSS" | "VmHWM"): number {
   try {
     const match = readFileSync(`/proc/${pid}/status`, "utf8").match(new RegExp(`^${field}:\\s+(\\d+) kB`, "m"));
     return match?.[1] ? Number(match[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** utime + stime of a process in ms (0 when unavailable). Clock ticks are 100 Hz on Linux. */
+export function procCpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the command name, which is in parentheses and may contain spaces.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10;
   } catch {
     return 0;
   }

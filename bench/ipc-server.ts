@@ -39,6 +39,8 @@ export function answerRunner({ sql, stop }: { sql: Sql; stop: () => Promise<void
   process.on("disconnect", () => process.exit(0));
 }
 
+let eluMark = performance.eventLoopUtilization();
+
 function memory(gc: boolean): MemoryUsage {
   const collect = (globalThis as { gc?: () => void }).gc;
   if (gc && collect) {
@@ -46,5 +48,8 @@ function memory(gc: boolean): MemoryUsage {
     collect();
   }
   const { rss, heapUsed, heapTotal, external, arrayBuffers } = process.memoryUsage();
-  return { rss, heapUsed, heapTotal, external, arrayBuffers };
+  // Event-loop utilisation since the previous reading: near 1, requests queue in this process.
+  const elu = performance.eventLoopUtilization(eluMark);
+  eluMark = performance.eventLoopUtilization();
+  return { rss, heapUsed, heapTotal, external, arrayBuffers, eventLoopUtilization: elu.utilization };
 }

@@ -201,6 +201,7 @@ async function steady(rate: number, durationMs: number, warmupMs: number, label:
     offeredRate: rate,
     durationS,
     sent,
+    sentTotal: k,
     delivered: run.delivered,
     deliveredPerS: durationS > 0 ? run.delivered / durationS : 0,
     latency: percentiles(latency.view()),

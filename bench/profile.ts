@@ -38,14 +38,22 @@ export function summarizeProfiles(path: string, top = 25): string {
   const byArea = new Map<string, number>();
   const byFunction = new Map<string, number>();
   let total = 0;
+  let idle = 0;
+  const skipped: string[] = [];
   for (const file of files) {
     const profile = JSON.parse(readFileSync(file, "utf8")) as Profile;
+    // Threads that only idled (tsx's loader worker) would drown the main thread's figures.
+    if (idleShare(profile) > 0.95) {
+      skipped.push(file);
+      continue;
+    }
     const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
     profile.samples.forEach((id, index) => {
       const micros = profile.timeDeltas[index] ?? 0;
       const frame = nodes.get(id)?.callFrame;
       if (!frame) return;
       total += micros;
+      if (frame.functionName === "(idle)") idle += micros;
       const where = area(frame.url, frame.functionName);
       byArea.set(where, (byArea.get(where) ?? 0) + micros);
       const file = frame.url.split("/").slice(-2).join("/");
@@ -57,13 +65,19 @@ export function summarizeProfiles(path: string, top = 25): string {
     [...map]
       .sort((a, b) => b[1] - a[1])
       .slice(0, top)
-      .map(([name, micros]) => [name, `${(micros / 1000).toFixed(0)} ms`, `${((micros / total) * 100).toFixed(1)}%`]);
+      .filter(([name]) => name !== "(idle)")
+      .map(([name, micros]) => [
+        name,
+        `${(micros / 1000).toFixed(0)} ms`,
+        `${((micros / (total - idle)) * 100).toFixed(1)}%`,
+      ]);
   return [
-    `CPU profile: ${files.length} file(s) in ${path}, ${(total / 1e6).toFixed(1)} s sampled`,
+    `CPU profile: ${files.length - skipped.length} thread(s) in ${path} (${skipped.length} idle thread(s) left out), ` +
+      `${(total / 1e6).toFixed(1)} s sampled, ${((total - idle) / 1e6).toFixed(1)} s busy; shares are of busy time`,
     "",
-    table(["self time by area", "time", "share"], rows(byArea)),
+    table(["self time by area", "time", "of busy"], rows(byArea)),
     "",
-    table(["self time by function", "time", "share"], rows(byFunction)),
+    table(["self time by function", "time", "of busy"], rows(byFunction)),
   ].join("\n");
 }
 
@@ -74,4 +88,18 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     process.exit(2);
   }
   console.log(summarizeProfiles(target));
+}
+
+function idleShare(profile: Profile) {
+  const idleIds = new Set(
+    profile.nodes.filter((node) => node.callFrame.functionName === "(idle)").map((node) => node.id),
+  );
+  let idle = 0;
+  let total = 0;
+  profile.samples.forEach((id, index) => {
+    const micros = profile.timeDeltas[index] ?? 0;
+    total += micros;
+    if (idleIds.has(id)) idle += micros;
+  });
+  return total === 0 ? 1 : idle / total;
 }

@@ -6,6 +6,7 @@ export interface MemoryUsage {
   heapTotal: number;
   external: number;
   arrayBuffers: number;
+  eventLoopUtilization: number;
 }
 
 /** Runner → server child (ours or the baseline). */
@@ -33,6 +34,16 @@ export interface SteadyResult {
   offeredRate: number;
   durationS: number;
   sent: number;
+  /** Including the warm-up. */
+  sentTotal: number;
+  /** Server CPU (all its processes, all threads) per message sent, warm-up and drain included. */
+  serverCpuMsPerMessage?: number;
+  /** Server CPU over the step's wall time, in % of one core. */
+  serverCpuPct?: number;
+  /** Share of the step the server's event loop was busy (0–1; the busiest instance). */
+  serverLoopBusy?: number;
+  /** Statements the database ran per message sent (PostgreSQL only): 1 is the goal. */
+  dbStatementsPerMessage?: number;
   delivered: number;
   deliveredPerS: number;
   latency: import("./stats.ts").Percentiles;

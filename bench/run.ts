@@ -141,6 +141,8 @@ interface Side {
   target: Target;
   report: TargetReport;
   connected: number;
+  /** Statements the database has run for this server so far (PostgreSQL only). */
+  dbStatements(): Promise<number | undefined>;
   close(): Promise<void>;
 }
 
@@ -179,6 +181,7 @@ async function openSide(kind: TargetKind): Promise<Side> {
     DEMO: "false",
   };
   let dispose: () => Promise<void>;
+  let dbStatements = async (): Promise<number | undefined> => undefined;
   if (options.db === "pglite") {
     const dataDir = mkdtempSync(join(tmpdir(), "naafe-bench-"));
     env["DATABASE_URL"] = "";
@@ -195,6 +198,16 @@ async function openSide(kind: TargetKind): Promise<Side> {
     const url = new URL(databaseUrl ?? "");
     url.pathname = `/${name}`;
     env["DATABASE_URL"] = url.toString();
+    // Every statement the servers send runs in its own (implicit) transaction, so the
+    // database's transaction count is their statement count: one per send is the goal.
+    dbStatements = async () => {
+      await admin.query("SELECT pg_stat_force_next_flush()").catch(() => {});
+      const { rows } = await admin.query<{ n: string }>(
+        `SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = $1`,
+        [name],
+      );
+      return rows[0] ? Number(rows[0].n) : undefined;
+    };
     env["DATA_DIR"] = join(tmpdir(), "naafe-bench-unused");
     dispose = async () => {
       if (options.keepDb) say(`  kept database ${name}`);
@@ -223,6 +236,7 @@ async function openSide(kind: TargetKind): Promise<Side> {
     target: { kind, urls: servers.map((server) => server.url), secret },
     report: { kind, store: first.store },
     connected: 0,
+    dbStatements,
     async close() {
       await load.exit();
       await Promise.all(servers.map((server) => server.stop()));
@@ -268,6 +282,34 @@ async function connectUsers(side: Side, users: number) {
   say(`    ${side.kind}: ${users} users connected in ${result.seconds.toFixed(1)} s`);
 }
 
+/** One load step, with the server's CPU time around it: CPU per message holds up on a busy machine. */
+async function steady(side: Side, rate: number, durationS: number, label: string) {
+  const cpu = () => side.servers.reduce((sum, server) => sum + server.cpuMs(), 0);
+  await Promise.all(side.servers.map((server) => server.memory(false)));
+  const statementsBefore = await side.dbStatements();
+  const cpuBefore = cpu();
+  const started = performance.now();
+  const result = await side.load.request<SteadyResult>({
+    op: "steady",
+    rate,
+    durationMs: durationS * 1000,
+    warmupMs: options.warmupS * 1000,
+    label,
+  });
+  const used = cpu() - cpuBefore;
+  const loops = await Promise.all(side.servers.map((server) => server.memory(false)));
+  result.serverLoopBusy = Math.max(...loops.map((reading) => reading.eventLoopUtilization));
+  // The statistics reach pg_stat_database up to a second late.
+  await new Promise((r) => setTimeout(r, 1100));
+  const statementsAfter = await side.dbStatements();
+  if (statementsBefore !== undefined && statementsAfter !== undefined) {
+    result.dbStatementsPerMessage = (statementsAfter - statementsBefore) / Math.max(1, result.sentTotal);
+  }
+  result.serverCpuMsPerMessage = used / Math.max(1, result.sentTotal);
+  result.serverCpuPct = (used / (performance.now() - started)) * 100;
+  return result;
+}
+
 async function steadyLoad(sides: Side[]) {
   say(
     `[1] latency at steady load: ${options.users} users, ${options.rate} msg/s, ${options.repeat} × ${options.durationS} s`,
@@ -275,13 +317,7 @@ async function steadyLoad(sides: Side[]) {
   for (let round = 0; round < options.repeat; round++) {
     for (const side of inTurn(sides, round)) {
       await connectUsers(side, options.users);
-      const result = await side.load.request<SteadyResult>({
-        op: "steady",
-        rate: options.rate,
-        durationMs: options.durationS * 1000,
-        warmupMs: options.warmupS * 1000,
-        label: `s1.${round}`,
-      });
+      const result = await steady(side, options.rate, options.durationS, `s1.${round}`);
       side.report.s1Rounds = [...(side.report.s1Rounds ?? []), result];
       say(`    ${side.kind} round ${round + 1}: ${describeStep(result)}`);
     }
@@ -304,13 +340,7 @@ async function ceiling(sides: Side[], users: number) {
     for (const side of inTurn(sides, index)) {
       const own = state.get(side);
       if (!own || own.stoppedBy) continue;
-      const step = await side.load.request<SteadyResult>({
-        op: "steady",
-        rate,
-        durationMs: options.stepDurationS * 1000,
-        warmupMs: options.warmupS * 1000,
-        label: `s2.${index}`,
-      });
+      const step = await steady(side, rate, options.stepDurationS, `s2.${index}`);
       own.steps.push(step);
       say(`    ${side.kind}: ${describeStep(step)}`);
       if (!passes(step)) {
@@ -421,7 +451,10 @@ function describeStep(step: SteadyResult) {
   return (
     `${step.offeredRate} msg/s → ${step.deliveredPerS.toFixed(0)} delivered/s; ` +
     `p50 ${ms(l.p50)} p95 ${ms(l.p95)} p99 ${ms(l.p99)} p99.9 ${ms(l.p999)} max ${ms(l.max)} ms; ` +
-    `${errors} errors${errors ? ` (${step.errors.sample})` : ""}; load cpu ${step.loadCpuPct.toFixed(0)}%`
+    `${errors} errors${errors ? ` (${step.errors.sample})` : ""}; ` +
+    `server cpu ${step.serverCpuPct?.toFixed(0)}% (${step.serverCpuMsPerMessage?.toFixed(2)} ms/msg), ` +
+    `loop busy ${((step.serverLoopBusy ?? 0) * 100).toFixed(0)}%, ` +
+    `${step.dbStatementsPerMessage?.toFixed(2) ?? "?"} db statements/msg, load cpu ${step.loadCpuPct.toFixed(0)}%`
   );
 }
 
@@ -477,6 +510,7 @@ const ratios = baseline
   ? {
       s1P50: ratio(ours.s1?.latency.p50, baseline.s1?.latency.p50),
       s1P99: ratio(ours.s1?.latency.p99, baseline.s1?.latency.p99),
+      s1CpuPerMessage: ratio(ours.s1?.serverCpuMsPerMessage, baseline.s1?.serverCpuMsPerMessage),
       s2Ceiling: ratio(ours.s2?.ceiling, baseline.s2?.ceiling),
       s3RssPerConnection: ratio(ours.s3?.rssPerConnection, baseline.s3?.rssPerConnection),
       s3ConnectRate: ratio(ours.s3?.connect.perSecond, baseline.s3?.connect.perSecond),
@@ -529,6 +563,8 @@ add("s1 max (ms)", (r) => r.s1 && ms(r.s1.latency.max));
 add("s1 delivered/s", (r) => r.s1?.deliveredPerS.toFixed(0));
 add("s1 errors", (r) => r.s1 && String(r.s1.errors.send + r.s1.errors.lost + r.s1.errors.connection));
 add("s1 ack p99 (ms)", (r) => r.s1 && ms(r.s1.ack.p99));
+add("s1 server CPU/msg (ms)", (r) => r.s1?.serverCpuMsPerMessage?.toFixed(3), ratios?.s1CpuPerMessage);
+add("s1 db statements/msg", (r) => r.s1?.dbStatementsPerMessage?.toFixed(2));
 add("s2 ceiling (msg/s)", (r) => r.s2?.ceiling.toFixed(0), ratios?.s2Ceiling);
 add("s3 connections", (r) => r.s3 && `${r.s3.connect.opened}/${options.connections}`);
 add("s3 connect rate (/s)", (r) => r.s3?.connect.perSecond.toFixed(0), ratios?.s3ConnectRate);
@@ -554,11 +590,29 @@ if (ours.s2) {
       ms(step.latency.p999),
       ms(step.latency.max),
       String(step.errors.send + step.errors.lost + step.errors.connection),
+      `${step.serverCpuPct?.toFixed(0)}%`,
+      step.serverCpuMsPerMessage?.toFixed(3) ?? "-",
       `${step.loadCpuPct.toFixed(0)}%`,
     ]),
   );
   console.log(
-    table(["s2", "offered", "delivered/s", "p50", "p95", "p99", "p99.9", "max", "errors", "load cpu"], stepRows),
+    table(
+      [
+        "s2",
+        "offered",
+        "delivered/s",
+        "p50",
+        "p95",
+        "p99",
+        "p99.9",
+        "max",
+        "errors",
+        "server cpu",
+        "ms/msg",
+        "load cpu",
+      ],
+      stepRows,
+    ),
   );
 }
 if (targets.length) {
