@@ -1,6 +1,6 @@
 import { TRPCClientError } from "@trpc/client";
 import { describe, expect, it } from "vitest";
-import { describeError, isUnauthorized } from "./describe-error.ts";
+import { describeError, isRetryable, isUnauthorized } from "./describe-error.ts";
 
 function apiError(message: string, data: Record<string, unknown> | undefined) {
   return new TRPCClientError(message, { result: data ? { error: { message, code: -32000, data } } : undefined });
@@ -34,5 +34,12 @@ describe("describeError", () => {
       "Something went wrong on the server. Try again.",
     );
     expect(describeError(new Error("boom"))).toBe("Something went wrong. Try again.");
+  });
+
+  it("retries only what could go better the second time", () => {
+    expect(isRetryable(apiError("fetch failed", undefined))).toBe(true);
+    expect(isRetryable(apiError("oops", { code: "INTERNAL_SERVER_ERROR" }))).toBe(true);
+    expect(isRetryable(apiError("no", { code: "FORBIDDEN" }))).toBe(false);
+    expect(isRetryable(apiError("expired", { code: "UNAUTHORIZED" }))).toBe(false);
   });
 });

@@ -25,3 +25,10 @@ export function describeError(error: unknown): string {
 export function isUnauthorized(error: unknown) {
   return isApiError(error) && error.data?.code === "UNAUTHORIZED";
 }
+
+/** Worth asking again: no answer at all, or the server failed. A refusal will only be refused again. */
+export function isRetryable(error: unknown) {
+  if (!isApiError(error)) return true;
+  const code = error.data?.code;
+  return code === undefined || code === "INTERNAL_SERVER_ERROR";
+}

@@ -33,7 +33,6 @@ export function createPublicClient(): ApiClient {
 }
 
 export interface SocketEvents {
-  onOpen: () => void;
   /** `code` is the WebSocket close code, when there is one. */
   onClose: (code: number | undefined) => void;
 }
@@ -49,7 +48,6 @@ export function createSessionClient(token: string, events: SocketEvents) {
     connectionParams: () => ({ token }),
     // Quicker than the default backoff, so a restarted server is picked up within a few seconds.
     retryDelayMs: (attempt) => Math.min(250 * 2 ** attempt, 5_000),
-    onOpen: events.onOpen,
     onClose: (cause) => events.onClose(cause?.code),
   });
   const client = createTRPCClient<AppRouter>({

@@ -57,7 +57,8 @@ describe("Naafe Chat in a real browser", () => {
     ]);
     seeker = await openPage();
     provider = await openPage();
-  });
+    // A fresh database migrates on first start, which a loaded CI machine can stretch.
+  }, 120_000);
 
   afterAll(async () => {
     await browser?.close();

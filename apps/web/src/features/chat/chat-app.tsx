@@ -55,7 +55,7 @@ export function ChatApp({ connection, onSignOut }: Props) {
             <span>Naafe Chat</span>
           </a>
           {total > 0 && (
-            <span className="badge total-unread" role="status" aria-label={`${total} unread messages`}>
+            <span className="badge total-unread" role="status">
               {total} unread
             </span>
           )}

@@ -21,7 +21,7 @@ describe("Composer", () => {
     expect(screen.getByText("2000/2000")).toBeTruthy();
     expect(send.disabled).toBe(false);
 
-    fireEvent.change(input, { target: { value: "😀".repeat(2000) + "!" } });
+    fireEvent.change(input, { target: { value: `${"😀".repeat(2000)}!` } });
     expect(screen.getByText("2001/2000")).toBeTruthy();
     expect(send.disabled).toBe(true);
     expect(input.getAttribute("aria-invalid")).toBe("true");

@@ -47,7 +47,8 @@ export function Composer({ onSend, disabled = false }: Props) {
         onChange={(event) => setText(event.target.value)}
         onKeyDown={onKeyDown}
         rows={2}
-        placeholder="Write a message…  (Enter to send, Shift+Enter for a new line)"
+        placeholder="Write a message…"
+        title="Enter sends, Shift+Enter starts a new line"
         aria-describedby={counterId}
         aria-invalid={over || undefined}
         disabled={disabled}

@@ -51,8 +51,9 @@ export function ConversationList({ me, selectedId }: Props) {
                     : "No messages yet"}
                 </span>
                 {unreadCount > 0 && (
-                  <span className="badge" role="status" aria-label={`${unreadCount} unread`}>
+                  <span className="badge">
                     {unreadCount}
+                    <span className="visually-hidden"> unread</span>
                   </span>
                 )}
               </span>

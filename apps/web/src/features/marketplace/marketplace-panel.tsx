@@ -101,7 +101,9 @@ function JobCard({ job, me }: { job: JobRequest; me: string }) {
         <ul className="offers">
           {job.offers.map((offer) => (
             <li key={offer.id}>
-              Your offer: {formatPrice(offer.price)} · <span data-status={offer.status}>{offer.status}</span>
+              <span>
+                Your offer: {formatPrice(offer.price)} · <span data-status={offer.status}>{offer.status}</span>
+              </span>
             </li>
           ))}
         </ul>

@@ -1,6 +1,6 @@
 import { MutationCache, QueryCache, QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { useEffect, useRef, useState } from "react";
-import { describeError, isUnauthorized } from "../../describe-error.ts";
+import { describeError, isRetryable, isUnauthorized } from "../../describe-error.ts";
 import { type ApiClient, createSessionClient, TRPCProvider, UNAUTHORIZED_CLOSE } from "../../trpc.ts";
 import { ChatApp } from "../chat/chat-app.tsx";
 import type { ConnectionState } from "../connection/connection-status.tsx";
@@ -24,7 +24,7 @@ export function SessionRoot({ token, onSignOut }: Props) {
       queryCache: new QueryCache({ onError }),
       mutationCache: new MutationCache({ onError }),
       defaultOptions: {
-        queries: { retry: (failures, error) => !isUnauthorized(error) && failures < 2, refetchOnWindowFocus: false },
+        queries: { retry: (failures, error) => failures < 2 && isRetryable(error), refetchOnWindowFocus: false },
       },
     });
   });
@@ -32,16 +32,32 @@ export function SessionRoot({ token, onSignOut }: Props) {
   const [client, setClient] = useState<ApiClient | null>(null);
 
   useEffect(() => {
-    let everOpened = false;
-    let open = false;
-    // A client being disposed still reports its close; it must not overwrite the new one's state.
+    // A client being disposed still reports its close; it must not touch the next one's state.
     let disposed = false;
+    let everLive = false;
     const session = createSessionClient(token, {
-      onOpen() {
+      onClose(code) {
+        if (disposed || code !== UNAUTHORIZED_CLOSE) return;
+        // Retrying with the same token cannot help: stop, and ask the server why over HTTP.
+        disposed = true;
+        void session.wsClient.close();
+        session.client.auth.me.query().then(
+          () => signOut.current("Your session has ended; sign in again."),
+          (error: unknown) => signOut.current(describeError(error)),
+        );
+      },
+    });
+    // The socket's own state, not open/close callbacks: those also fire for a replacement socket
+    // opened beside a live one (a server asking clients to move), which is no outage.
+    const state = session.wsClient.connectionState.subscribe({
+      next({ state }) {
         if (disposed) return;
-        open = true;
-        if (!everOpened) {
-          everOpened = true;
+        if (state !== "pending") {
+          setConnection(everLive ? "reconnecting" : "connecting");
+          return;
+        }
+        if (!everLive) {
+          everLive = true;
           setConnection("live");
           return;
         }
@@ -49,28 +65,15 @@ export function SessionRoot({ token, onSignOut }: Props) {
         // read receipts are refetched, since their events are not replayed.
         setConnection("catching-up");
         void queryClient.invalidateQueries().finally(() => {
-          if (open) setConnection("live");
+          if (!disposed && session.wsClient.connectionState.get().state === "pending") setConnection("live");
         });
-      },
-      onClose(code) {
-        if (disposed) return;
-        open = false;
-        if (code === UNAUTHORIZED_CLOSE) {
-          // Retrying with the same token cannot help: stop, and ask the server why over HTTP.
-          void session.wsClient.close();
-          session.client.auth.me.query().then(
-            () => signOut.current("Your session has ended; sign in again."),
-            (error: unknown) => signOut.current(describeError(error)),
-          );
-          return;
-        }
-        setConnection(everOpened ? "reconnecting" : "connecting");
       },
     });
     // The client is a callable proxy: hand it over in a function, or React would call it as an updater.
     setClient(() => session.client);
     return () => {
       disposed = true;
+      state.unsubscribe();
       void session.wsClient.close();
     };
   }, [token, queryClient]);
