@@ -1,3 +1,4 @@
+import { queriesSent } from "./count-queries.ts";
 import type { MemoryUsage, ServerMessage, ServerRequest } from "./protocol.ts";
 import { type Sql, seedBacklog, seedPairs } from "./seed.ts";
 
@@ -51,5 +52,13 @@ function memory(gc: boolean): MemoryUsage {
   // Event-loop utilisation since the previous reading: near 1, requests queue in this process.
   const elu = performance.eventLoopUtilization(eluMark);
   eluMark = performance.eventLoopUtilization();
-  return { rss, heapUsed, heapTotal, external, arrayBuffers, eventLoopUtilization: elu.utilization };
+  return {
+    rss,
+    heapUsed,
+    heapTotal,
+    external,
+    arrayBuffers,
+    eventLoopUtilization: elu.utilization,
+    queries: queriesSent(),
+  };
 }

@@ -7,6 +7,8 @@ export interface MemoryUsage {
   external: number;
   arrayBuffers: number;
   eventLoopUtilization: number;
+  /** Statements sent to PostgreSQL so far (0 with PGlite, which is not reached through node-postgres). */
+  queries: number;
 }
 
 /** Runner → server child (ours or the baseline). */
@@ -42,7 +44,7 @@ export interface SteadyResult {
   serverCpuPct?: number;
   /** Share of the step the server's event loop was busy (0–1; the busiest instance). */
   serverLoopBusy?: number;
-  /** Statements the database ran per message sent (PostgreSQL only): 1 is the goal. */
+  /** Statements sent to PostgreSQL per message sent (warm-up included; PostgreSQL only): 1 is the goal. */
   dbStatementsPerMessage?: number;
   delivered: number;
   deliveredPerS: number;

@@ -141,8 +141,6 @@ interface Side {
   target: Target;
   report: TargetReport;
   connected: number;
-  /** Statements the database has run for this server so far (PostgreSQL only). */
-  dbStatements(): Promise<number | undefined>;
   close(): Promise<void>;
 }
 
@@ -181,7 +179,6 @@ async function openSide(kind: TargetKind): Promise<Side> {
     DEMO: "false",
   };
   let dispose: () => Promise<void>;
-  let dbStatements = async (): Promise<number | undefined> => undefined;
   if (options.db === "pglite") {
     const dataDir = mkdtempSync(join(tmpdir(), "naafe-bench-"));
     env["DATABASE_URL"] = "";
@@ -198,16 +195,6 @@ async function openSide(kind: TargetKind): Promise<Side> {
     const url = new URL(databaseUrl ?? "");
     url.pathname = `/${name}`;
     env["DATABASE_URL"] = url.toString();
-    // Every statement the servers send runs in its own (implicit) transaction, so the
-    // database's transaction count is their statement count: one per send is the goal.
-    dbStatements = async () => {
-      await admin.query("SELECT pg_stat_force_next_flush()").catch(() => {});
-      const { rows } = await admin.query<{ n: string }>(
-        `SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = $1`,
-        [name],
-      );
-      return rows[0] ? Number(rows[0].n) : undefined;
-    };
     env["DATA_DIR"] = join(tmpdir(), "naafe-bench-unused");
     dispose = async () => {
       if (options.keepDb) say(`  kept database ${name}`);
@@ -236,7 +223,6 @@ async function openSide(kind: TargetKind): Promise<Side> {
     target: { kind, urls: servers.map((server) => server.url), secret },
     report: { kind, store: first.store },
     connected: 0,
-    dbStatements,
     async close() {
       await load.exit();
       await Promise.all(servers.map((server) => server.stop()));
@@ -285,8 +271,8 @@ async function connectUsers(side: Side, users: number) {
 /** One load step, with the server's CPU time around it: CPU per message holds up on a busy machine. */
 async function steady(side: Side, rate: number, durationS: number, label: string) {
   const cpu = () => side.servers.reduce((sum, server) => sum + server.cpuMs(), 0);
-  await Promise.all(side.servers.map((server) => server.memory(false)));
-  const statementsBefore = await side.dbStatements();
+  const readings = () => Promise.all(side.servers.map((server) => server.memory(false)));
+  const queriesBefore = (await readings()).reduce((sum, reading) => sum + reading.queries, 0);
   const cpuBefore = cpu();
   const started = performance.now();
   const result = await side.load.request<SteadyResult>({
@@ -297,14 +283,10 @@ async function steady(side: Side, rate: number, durationS: number, label: string
     label,
   });
   const used = cpu() - cpuBefore;
-  const loops = await Promise.all(side.servers.map((server) => server.memory(false)));
-  result.serverLoopBusy = Math.max(...loops.map((reading) => reading.eventLoopUtilization));
-  // The statistics reach pg_stat_database up to a second late.
-  await new Promise((r) => setTimeout(r, 1100));
-  const statementsAfter = await side.dbStatements();
-  if (statementsBefore !== undefined && statementsAfter !== undefined) {
-    result.dbStatementsPerMessage = (statementsAfter - statementsBefore) / Math.max(1, result.sentTotal);
-  }
+  const after = await readings();
+  result.serverLoopBusy = Math.max(...after.map((reading) => reading.eventLoopUtilization));
+  const queries = after.reduce((sum, reading) => sum + reading.queries, 0) - queriesBefore;
+  if (options.db === "postgres") result.dbStatementsPerMessage = queries / Math.max(1, result.sentTotal);
   result.serverCpuMsPerMessage = used / Math.max(1, result.sentTotal);
   result.serverCpuPct = (used / (performance.now() - started)) * 100;
   return result;

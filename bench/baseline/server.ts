@@ -9,6 +9,7 @@
  * (server → client): {t:"subok", c} · {t:"ack", id, seq} · {t:"err", id?, message} · {t:"msg", …event}
  */
 import { randomUUID } from "node:crypto";
+import "../count-queries.ts";
 import jwt from "jsonwebtoken";
 import pg from "pg";
 import { type WebSocket, WebSocketServer } from "ws";
