@@ -208,5 +208,7 @@ describe("Naafe Chat in a real browser", () => {
     mkdirSync(screenshots, { recursive: true });
     await seeker.screenshot({ path: join(screenshots, "seeker.png") });
     await provider.screenshot({ path: join(screenshots, "provider.png") });
+    await provider.setViewportSize({ width: 390, height: 760 });
+    await provider.screenshot({ path: join(screenshots, "phone.png") });
   }, 45_000);
 });

@@ -52,7 +52,7 @@ export function ChatApp({ connection, onSignOut }: Props) {
         <header className="app-header">
           <a className="brand" href={routeHref({ name: "home" })}>
             <span className="brand-mark" aria-hidden="true" />
-            <span>Naafe Chat</span>
+            <span className="brand-name">Naafe Chat</span>
           </a>
           {total > 0 && (
             <span className="badge total-unread" role="status">

@@ -1,4 +1,4 @@
-import { type FormEvent, type KeyboardEvent, useId, useState } from "react";
+import { type FormEvent, type KeyboardEvent, useEffect, useId, useRef, useState } from "react";
 
 // Mirrors the server's limit (it counts code points, as a person counts characters); the
 // server still checks, and its message is shown if the two ever disagree.
@@ -15,6 +15,12 @@ interface Props {
 
 export function Composer({ onSend, disabled = false }: Props) {
   const [text, setText] = useState("");
+  const input = useRef<HTMLTextAreaElement>(null);
+  // Opening a conversation is usually to write in it; not on touch screens, where focusing
+  // would throw up the keyboard over the history one came to read.
+  useEffect(() => {
+    if (window.matchMedia("(pointer: fine)").matches) input.current?.focus({ preventScroll: true });
+  }, []);
   const inputId = useId();
   const counterId = useId();
   const count = characterCount(text);
@@ -42,6 +48,7 @@ export function Composer({ onSend, disabled = false }: Props) {
         Message
       </label>
       <textarea
+        ref={input}
         id={inputId}
         value={text}
         onChange={(event) => setText(event.target.value)}
