@@ -451,7 +451,15 @@ say(
 );
 if (wantBaseline && !baselineRuns) say("Scenario 5 (baseline) skipped: it needs PostgreSQL (set DATABASE_URL).");
 
-const sides: Side[] = [await openSide("naafe")];
+const sides: Side[] = [];
+// Interrupted: still stop the servers and drop the bench databases.
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    say(`\n${signal}: stopping the servers and removing the bench databases`);
+    Promise.allSettled(sides.map((side) => side.close())).finally(() => process.exit(130));
+  });
+}
+sides.push(await openSide("naafe"));
 try {
   if (baselineRuns) sides.push(await openSide("baseline"));
   const s = options.scenarios;
