@@ -46,8 +46,9 @@ export function createSessionClient(token: string, events: SocketEvents) {
   const wsClient = createWSClient({
     url: wsUrl,
     connectionParams: () => ({ token }),
-    // Quicker than the default backoff, so a restarted server is picked up within a few seconds.
-    retryDelayMs: (attempt) => Math.min(250 * 2 ** attempt, 5_000),
+    // Quicker than the default backoff, so a restarted server is picked up within seconds, and
+    // jittered, so the clients of a restarted server do not all knock at the same moment.
+    retryDelayMs: (attempt) => Math.min(250 * 2 ** attempt, 5_000) * (0.5 + Math.random() / 2),
     onClose: (cause) => events.onClose(cause?.code),
   });
   const client = createTRPCClient<AppRouter>({

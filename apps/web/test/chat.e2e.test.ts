@@ -15,10 +15,15 @@ const CHROMIUM = "/usr/bin/chromium";
 const webRoot = fileURLToPath(new URL("..", import.meta.url));
 const screenshots = fileURLToPath(new URL("../../../docs/screenshots/", import.meta.url));
 const failures = fileURLToPath(new URL("../test-results/", import.meta.url));
+/** `expect.poll` gives up after one second by default; a loaded CI machine needs longer. */
+const eventually = { timeout: 15_000 };
 const TOKEN_KEY = "naafe-chat.token";
 
-/** A seeker and a provider, each in their own browser context, against one real server. */
-describe("Naafe Chat in a real browser", () => {
+/**
+ * A seeker and a provider, each in their own browser context, against one real server. The
+ * steps build on each other, so they run in order; each may wait on a slow, shared CI machine.
+ */
+describe("Naafe Chat in a real browser", { timeout: 60_000 }, () => {
   const work = mkdtempSync(join(tmpdir(), "naafe-web-e2e-"));
   const webDist = join(work, "dist");
   const dataDir = join(work, "data");
@@ -82,7 +87,8 @@ describe("Naafe Chat in a real browser", () => {
     const context = await browser.newContext({ viewport: { width: 1100, height: 720 } });
     contexts.push(context);
     const page = await context.newPage();
-    page.setDefaultTimeout(10_000);
+    // Generous: CI runs this beside the rest of the suite on two cores.
+    page.setDefaultTimeout(15_000);
     page.on("pageerror", (error) => console.error(`page error: ${error.message}`));
     return page;
   }
@@ -117,7 +123,7 @@ describe("Naafe Chat in a real browser", () => {
     ] as const) {
       await page.goto(server.url);
       await page.getByRole("button", { name: new RegExp(`Sign in as ${name}`) }).click();
-      await expect.poll(() => connection(page).textContent()).toBe("Live");
+      await expect.poll(() => connection(page).textContent(), eventually).toBe("Live");
     }
   });
 
@@ -134,14 +140,14 @@ describe("Naafe Chat in a real browser", () => {
     await job.getByText("Your offer: 120").waitFor();
 
     // The seeker's job list picks the offer up by itself.
-    await seeker.getByRole("button", { name: "Accept Omar (provider)" }).click({ timeout: 15_000 });
+    await seeker.getByRole("button", { name: "Accept Omar (provider)" }).click({ timeout: 20_000 });
     await seeker.waitForURL(/#\/c\//);
     conversationId = decodeURIComponent(new URL(seeker.url()).hash.replace("#/c/", ""));
     await seeker.getByRole("heading", { name: "Omar (provider)" }).waitFor();
 
     // The provider never reloaded: the new conversation arrives over the live inbox.
     await conversationLink(provider).waitFor();
-    await expect.poll(() => conversationLink(provider).textContent()).toContain("Sara (seeker)");
+    await expect.poll(() => conversationLink(provider).textContent(), eventually).toContain("Sara (seeker)");
   });
 
   it("sends messages both ways, with unread badges and a read receipt", async () => {
@@ -153,15 +159,15 @@ describe("Naafe Chat in a real browser", () => {
 
     // Omar is still on the marketplace: his list and header count the message as unread.
     await conversationLink(provider).locator(".badge", { hasText: "1" }).waitFor();
-    await expect.poll(() => totalUnread(provider)).toBe(unreadBefore + 1);
+    await expect.poll(() => totalUnread(provider), eventually).toBe(unreadBefore + 1);
 
     await conversationLink(provider).click();
     // Text stays text: the markup is shown as typed, never turned into elements.
-    await expect.poll(() => bubble(provider, hello).locator(".bubble").textContent()).toBe(hello);
+    await expect.poll(() => bubble(provider, hello).locator(".bubble").textContent(), eventually).toBe(hello);
     expect(await bubble(provider, hello).locator(".bubble b").count()).toBe(0);
     // Opening the conversation read it, and Sara sees the receipt.
     await bubble(seeker, hello).getByText("✓✓ Read").waitFor();
-    await expect.poll(() => totalUnread(provider)).toBe(unreadBefore);
+    await expect.poll(() => totalUnread(provider), eventually).toBe(unreadBefore);
 
     await provider.getByLabel("Message", { exact: true }).fill("Saturday works. I'll bring the tools.");
     await provider.getByRole("button", { name: "Send" }).click();
@@ -174,14 +180,14 @@ describe("Naafe Chat in a real browser", () => {
     await seeker.reload();
     await bubble(seeker, "Is Saturday").waitFor();
     await bubble(seeker, "Saturday works.").waitFor();
-    await expect.poll(() => connection(seeker).textContent()).toBe("Live");
+    await expect.poll(() => connection(seeker).textContent(), eventually).toBe("Live");
   });
 
   it("reconnects after a server restart and shows the messages sent meanwhile", async () => {
     const token = await provider.evaluate((key) => sessionStorage.getItem(key), TOKEN_KEY);
     const { port } = server;
     await server.close();
-    await expect.poll(() => connection(seeker).textContent()).toMatch(/Reconnecting|Connecting/);
+    await expect.poll(() => connection(seeker).textContent(), eventually).toMatch(/Reconnecting|Connecting/);
     server = await start(port);
 
     // Omar writes the moment the server is back, while Sara's page is still waiting to retry.
@@ -198,7 +204,7 @@ describe("Naafe Chat in a real browser", () => {
 
     await bubble(seeker, "Sent while you were reconnecting").waitFor({ timeout: 20_000 });
     await bubble(provider, "Sent while you were reconnecting").waitFor({ timeout: 20_000 });
-    await expect.poll(() => connection(seeker).textContent(), { timeout: 10_000 }).toBe("Live");
+    await expect.poll(() => connection(seeker).textContent(), eventually).toBe("Live");
 
     // And the conversation goes on live over the new connection.
     await seeker.getByLabel("Message", { exact: true }).fill("Got it. See you Saturday!");
@@ -210,5 +216,5 @@ describe("Naafe Chat in a real browser", () => {
     await provider.screenshot({ path: join(screenshots, "provider.png") });
     await provider.setViewportSize({ width: 390, height: 760 });
     await provider.screenshot({ path: join(screenshots, "phone.png") });
-  }, 45_000);
+  });
 });

@@ -44,8 +44,10 @@ export function useConversation(conversationId: string, me: string) {
     queryKey: pagesKey,
     initialPageParam: null as string | null,
     getNextPageParam: (page: MessagePage) => page.nextCursor,
-    // Live events keep the pages current; they are refetched only to catch up after a reconnect.
+    // Live events keep the pages current while the view is open. Coming back to a conversation
+    // refetches them, since read receipts given meanwhile were not seen; a reconnect does too.
     staleTime: Number.POSITIVE_INFINITY,
+    refetchOnMount: "always",
     queryFn: async ({ pageParam, signal }): Promise<MessagePage> => {
       const answer = await client.chat.messages.query(
         { conversationId, limit: PAGE_SIZE, ...(pageParam ? { before: pageParam } : {}) },
