@@ -5,7 +5,8 @@ export default defineConfig({
     include: ["packages/**/*.test.ts", "apps/**/*.test.ts"],
     exclude: ["**/node_modules/**", "**/dist/**"],
     globalSetup: ["./vitest.setup.ts"],
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
+    // Generous: the first PGlite and Prisma WebAssembly start in a worker takes seconds on 2 cores.
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
   },
 });
