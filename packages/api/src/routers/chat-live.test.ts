@@ -1,5 +1,5 @@
-import { testBackends } from "@naafe/db/testing";
-import { describe, expect, it } from "vitest";
+import { openTestDatabase, testBackends } from "@naafe/db/testing";
+import { beforeAll, describe, expect, it } from "vitest";
 import { createMemoryPresenceStore } from "../services/presence-service.ts";
 import { createTestApp } from "../testing.ts";
 
@@ -42,6 +42,11 @@ async function subscribe<T>(start: (signal: AbortSignal) => Promise<AsyncIterabl
 
 /** createCaller hands out tracked events as `[id, data]`. */
 const dataOf = <T>(event: unknown) => (event as [string, T])[1];
+
+// Migrating the PGlite template takes long on a busy machine; under the hook timeout, not the first test's.
+beforeAll(async () => {
+  await using _ = await openTestDatabase("pglite");
+});
 
 describe.each(testBackends)("live chat on %s", (backend) => {
   describe("typing", () => {
