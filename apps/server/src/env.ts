@@ -17,6 +17,18 @@ const flag = z
   .optional()
   .transform((value) => (value === undefined || value === "" ? undefined : value === "true" || value === "1"));
 
+const list = z
+  .string()
+  .optional()
+  .transform((value) =>
+    (value ?? "")
+      .split(",")
+      .map((item) => item.trim())
+      .filter(Boolean),
+  );
+
+const count = (fallback: number) => z.coerce.number().int().min(1, "must be a positive whole number").default(fallback);
+
 const envSchema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -39,6 +51,17 @@ const envSchema = z.object({
   REDIS_URL: optional.pipe(z.url({ protocol: /^rediss?$/, error: "must be a redis:// URL" }).optional()),
   /** How soon the users of a server process that died show as offline (the process renews every third of it). */
   PRESENCE_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(600_000).default(30_000),
+  /** Origins (besides the server's own) whose pages may open WebSockets, comma-separated. */
+  ALLOWED_ORIGINS: list,
+  /** Origins allowed to call /trpc over HTTP from another site (CORS); none by default. */
+  CORS_ORIGINS: list,
+  SEND_BURST: count(30),
+  SEND_PER_SECOND: count(10),
+  MAX_CONNECTIONS_PER_USER: count(20),
+  MAX_SUBSCRIPTIONS_PER_CONNECTION: count(100),
+  /** Bytes queued for one client before it is dropped as a slow consumer. */
+  WS_MAX_BUFFERED_BYTES: count(1024 * 1024),
+  FAILED_AUTH_PER_MINUTE: count(30),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   DEMO: flag,
   WEB_DIST: z.string().default(join(repoRoot, "apps/web/dist")),
@@ -84,6 +107,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: vars.LOG_LEVEL,
     demo,
     webDist: vars.WEB_DIST,
+    corsOrigins: vars.CORS_ORIGINS,
+    sendLimit: { burst: vars.SEND_BURST, perSecond: vars.SEND_PER_SECOND },
+    limits: {
+      maxConnectionsPerUser: vars.MAX_CONNECTIONS_PER_USER,
+      maxSubscriptionsPerConnection: vars.MAX_SUBSCRIPTIONS_PER_CONNECTION,
+      maxBufferedBytes: vars.WS_MAX_BUFFERED_BYTES,
+      allowedOrigins: vars.ALLOWED_ORIGINS,
+      failedAuthPerMinute: vars.FAILED_AUTH_PER_MINUTE,
+    },
     auth: { secret, publicKey: vars.JWT_PUBLIC_KEY, issuer: vars.JWT_ISSUER, audience: vars.JWT_AUDIENCE },
   };
 }

@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { createServer, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import {
@@ -10,6 +10,7 @@ import {
   createRedisBus,
   createRedisPresenceStore,
   createServices,
+  DomainError,
 } from "@naafe/api";
 import { openDatabase } from "@naafe/db";
 import { TRPCError } from "@trpc/server";
@@ -18,11 +19,12 @@ import { applyWSSHandler } from "@trpc/server/adapters/ws";
 import { type Logger, pino } from "pino";
 import sirv from "sirv";
 import { type WebSocket, WebSocketServer } from "ws";
+import { closeCodes, createConnectionGuard } from "./connection-guard.ts";
 import { demoUsers, seedDemo } from "./demo.ts";
 import type { Config } from "./env.ts";
 
 /** Close code for a connection refused for its token: clients must not retry it as is. */
-export const UNAUTHORIZED_CLOSE = 4401;
+export const UNAUTHORIZED_CLOSE = closeCodes.unauthorized;
 /** Close code "service restart" (RFC 6455): reconnect and catch up. */
 const RESTART_CLOSE = 1012;
 
@@ -54,6 +56,7 @@ export async function startServer(config: Config) {
     presenceStore: redis?.presenceStore,
     presence: { expireMs: config.presenceTimeoutMs, heartbeatMs: Math.floor(config.presenceTimeoutMs / 3) },
     auth: config.auth,
+    sendLimit: config.sendLimit,
     demoUserIds: config.demo ? demoUsers.map((user) => user.id) : undefined,
     onPublishError: (error) => log.warn({ err: error }, "live event not published; clients catch up on reconnect"),
   });
@@ -64,11 +67,29 @@ export async function startServer(config: Config) {
     else log.debug({ code: error.code, path, message: error.message }, "procedure refused");
   };
 
+  const guard = createConnectionGuard(config.limits);
+  /** The caller's context; repeated bad tokens from one address are refused for a while. */
+  function authenticate(ip: string, token: string | null) {
+    if (guard.blocked(ip)) {
+      throw new TRPCError({ code: "TOO_MANY_REQUESTS", message: "Too many failed sign-ins; wait a minute." });
+    }
+    const ctx = createContext(services, token);
+    if (ctx.authError) guard.authFailed(ip);
+    if (ctx.user && guard.revoked(ctx.user)) {
+      return {
+        ...ctx,
+        user: null,
+        authError: new DomainError("UNAUTHORIZED", "This session was signed out; sign in again."),
+      };
+    }
+    return ctx;
+  }
+
   const trpcHandler = createHTTPHandler({
     router: appRouter,
     basePath: "/trpc/",
     maxBodySize: MAX_PAYLOAD,
-    createContext: ({ req }) => createContext(services, bearerToken(req.headers.authorization)),
+    createContext: ({ req }) => authenticate(addressOf(req), bearerToken(req.headers.authorization)),
     onError,
   });
   const web = existsSync(config.webDist)
@@ -77,7 +98,10 @@ export async function startServer(config: Config) {
 
   const server = createServer(async (req, res) => {
     const path = (req.url ?? "/").split("?")[0] ?? "/";
-    if (path === "/trpc" || path.startsWith("/trpc/")) return trpcHandler(req, res);
+    if (path === "/trpc" || path.startsWith("/trpc/")) {
+      if (allowCors(req, res, config.corsOrigins)) return;
+      return trpcHandler(req, res);
+    }
     if (path === "/healthz") return health(res);
     if (web) return web(req, res, () => notFound(res));
     setHeaders(res, securityHeaders);
@@ -97,6 +121,10 @@ export async function startServer(config: Config) {
   server.on("upgrade", (req, socket, head) => {
     const path = (req.url ?? "/").split("?")[0];
     if (path !== "/trpc") return socket.destroy();
+    if (!guard.originAllowed(req)) {
+      socket.end("HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n");
+      return;
+    }
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
   });
   const expiryTimers = new WeakMap<WebSocket, NodeJS.Timeout>();
@@ -106,13 +134,24 @@ export async function startServer(config: Config) {
     keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 10_000 },
     createContext({ req, res: socket, info }) {
       const token = bearerToken(req.headers.authorization) ?? tokenFrom(info.connectionParams);
-      const ctx = createContext(services, token);
-      if (!ctx.user) {
-        // Closed before any procedure runs, with a code the client can tell from a network fault.
-        const reason = ctx.authError?.message ?? "Sign in to use the chat.";
-        socket.close(UNAUTHORIZED_CLOSE, reason);
-        throw new TRPCError({ code: "UNAUTHORIZED", message: reason });
+      // Refusals close the socket before any procedure runs, with a code the client can tell
+      // from a network fault (and so does not retry in a tight loop).
+      const refuse = (code: number, reason: string) => {
+        socket.close(code, reason);
+        return new TRPCError({
+          code: code === UNAUTHORIZED_CLOSE ? "UNAUTHORIZED" : "TOO_MANY_REQUESTS",
+          message: reason,
+        });
+      };
+      let ctx: ReturnType<typeof authenticate>;
+      try {
+        ctx = authenticate(addressOf(req), token);
+      } catch (error) {
+        throw refuse(closeCodes.tooMany, error instanceof Error ? error.message : "Refused.");
       }
+      if (!ctx.user) throw refuse(UNAUTHORIZED_CLOSE, ctx.authError?.message ?? "Sign in to use the chat.");
+      const refusal = guard.admit(socket, ctx.user);
+      if (refusal) throw refuse(refusal.code, refusal.reason);
       const remaining = ctx.user.expiresAt - Date.now();
       const timer = setTimeout(
         () => socket.close(UNAUTHORIZED_CLOSE, "Your session has expired; sign in again."),
@@ -152,7 +191,12 @@ export async function startServer(config: Config) {
     return closing;
   }
 
-  return { url, port, services, db, log, close, [Symbol.asyncDispose]: close };
+  /** Signs a user out everywhere: closes their connections and refuses tokens issued until now. */
+  function revokeUser(userId: string) {
+    return guard.revoke(userId);
+  }
+
+  return { url, port, services, db, log, guard, revokeUser, close, [Symbol.asyncDispose]: close };
 }
 
 /** The Redis bus and presence store for running several instances; start-up fails if Redis is unreachable. */
@@ -169,6 +213,26 @@ async function connectRedis(url: string, presenceTimeoutMs: number, log: Logger)
     createRedisPresenceStore({ url, expireMs: presenceTimeoutMs, onError }),
   ]);
   return { bus, presenceStore };
+}
+
+function addressOf(req: IncomingMessage): string {
+  return req.socket.remoteAddress ?? "unknown";
+}
+
+/** CORS only for configured origins; answers preflights itself. Returns whether the request is done. */
+function allowCors(req: IncomingMessage, res: ServerResponse, origins: string[]): boolean {
+  const origin = req.headers.origin;
+  if (!origin || !origins.includes(origin)) return false;
+  res.setHeader("Access-Control-Allow-Origin", origin);
+  res.setHeader("Vary", "Origin");
+  if (req.method !== "OPTIONS") return false;
+  res.writeHead(204, {
+    "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+    "Access-Control-Allow-Headers": "authorization, content-type, trpc-accept",
+    "Access-Control-Max-Age": "600",
+  });
+  res.end();
+  return true;
 }
 
 function tokenFrom(params: Record<string, string | undefined> | null | undefined): string | null {
