@@ -72,10 +72,10 @@ export interface PresenceEvent {
   lastSeen: Date | null;
 }
 
-export interface InboxEvent {
-  kind: "message" | "read" | "conversation";
-  conversationId: string;
-}
+/** Something changed for this user: a conversation (new, message, read) or an offer on a job of theirs. */
+export type InboxEvent =
+  | { kind: "message" | "read" | "conversation"; conversationId: string }
+  | { kind: "offer"; jobRequestId: string };
 
 export const topics = {
   messages: (conversationId: string) => topic<MessageEvent>(`messages:${conversationId}`),

@@ -135,6 +135,29 @@ describe.each(testBackends)("marketplace on %s", (backend) => {
     });
   });
 
+  it("tells the seeker about new offers, and the other providers when their offer lost, through onInbox", async () => {
+    await using app = await createTestApp(backend);
+    const job = await app.as("sara").jobRequest.create({ title: "Paint the fence" });
+    const controller = new AbortController();
+    const saras = await app.as("sara", { signal: controller.signal }).chat.onInbox();
+    const linas = await app.as("lina", { signal: controller.signal }).chat.onInbox();
+    const omars = await app.as("omar").offer.create({ jobRequestId: job.id });
+    await app.as("lina").offer.create({ jobRequestId: job.id });
+    const { conversation } = await app.as("sara").offer.accept({ offerId: omars.id });
+    const first = async <T>(events: AsyncIterable<T>, count: number) => {
+      const seen: T[] = [];
+      for await (const event of events) if (seen.push(event) === count) break;
+      return seen;
+    };
+    expect(await first(saras, 3)).toEqual([
+      { kind: "offer", jobRequestId: job.id },
+      { kind: "offer", jobRequestId: job.id },
+      { kind: "conversation", conversationId: conversation.id },
+    ]);
+    expect(await first(linas, 1)).toEqual([{ kind: "offer", jobRequestId: job.id }]);
+    controller.abort();
+  });
+
   it("lists open jobs to everyone, but each offer only to its job's seeker and its provider", async () => {
     await using app = await createTestApp(backend);
     const job = await app.as("sara").jobRequest.create({ title: "Paint the fence" });

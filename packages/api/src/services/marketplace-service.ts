@@ -60,9 +60,12 @@ export function createMarketplaceService({ prisma, bus, chat }: MarketplaceDeps)
       if (job.seekerId === provider.id) throw forbidden("You cannot make an offer on your own job request.");
       if (job.status !== "open") throw new DomainError("CONFLICT", "This job request no longer takes offers.");
       await this.ensureUser(provider);
-      return plainOffer(
-        await prisma.offer.create({ data: { jobRequestId, providerId: provider.id, price: price ?? null } }),
-      );
+      const offer = await prisma.offer.create({
+        data: { jobRequestId, providerId: provider.id, price: price ?? null },
+      });
+      // The seeker's job list stays live without polling.
+      bus.publish(topics.inbox(job.seekerId), { kind: "offer", jobRequestId }).catch(() => {});
+      return plainOffer(offer);
     },
 
     /**
@@ -75,6 +78,7 @@ export function createMarketplaceService({ prisma, bus, chat }: MarketplaceDeps)
       if (offer.jobRequest.seekerId !== seekerId)
         throw forbidden("Only the job request's seeker can accept its offers.");
 
+      let rejectedProviders: string[] = [];
       const { accepted, conversationId, created } = await prisma.$transaction(async (tx) => {
         const claimed = await tx.jobRequest.updateMany({
           where: { id: offer.jobRequestId, status: "open" },
@@ -89,6 +93,12 @@ export function createMarketplaceService({ prisma, bus, chat }: MarketplaceDeps)
           return { accepted: current, conversationId: existing.id, created: false };
         }
         const accepted = await tx.offer.update({ where: { id: offerId }, data: { status: "accepted" } });
+        rejectedProviders = (
+          await tx.offer.findMany({
+            where: { jobRequestId: offer.jobRequestId, id: { not: offerId }, status: "pending" },
+            select: { providerId: true },
+          })
+        ).map((other) => other.providerId);
         await tx.offer.updateMany({
           where: { jobRequestId: offer.jobRequestId, id: { not: offerId }, status: "pending" },
           data: { status: "rejected" },
@@ -106,6 +116,9 @@ export function createMarketplaceService({ prisma, bus, chat }: MarketplaceDeps)
       if (created) {
         for (const userId of [seekerId, offer.providerId]) {
           bus.publish(topics.inbox(userId), { kind: "conversation", conversationId }).catch(() => {});
+        }
+        for (const userId of new Set(rejectedProviders)) {
+          bus.publish(topics.inbox(userId), { kind: "offer", jobRequestId: offer.jobRequestId }).catch(() => {});
         }
       }
       return { offer: plainOffer(accepted), conversation: await chat.conversation(conversationId, seekerId) };

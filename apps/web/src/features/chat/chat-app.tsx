@@ -100,6 +100,10 @@ function useInbox() {
   useSubscription(
     trpc.chat.onInbox.subscriptionOptions(undefined, {
       onData(event) {
+        if (event.kind === "offer") {
+          void queryClient.invalidateQueries({ queryKey: trpc.jobRequest.pathKey() });
+          return;
+        }
         void queryClient.invalidateQueries({ queryKey: trpc.chat.conversations.pathKey() });
         void queryClient.invalidateQueries({ queryKey: trpc.chat.unreadCount.pathKey() });
         void queryClient.invalidateQueries({

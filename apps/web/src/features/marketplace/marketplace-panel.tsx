@@ -10,8 +10,9 @@ type Offer = JobRequest["offers"][number];
 /** Just enough of the marketplace to open a conversation: post a job, offer on it, accept. */
 export function MarketplacePanel({ me }: { me: string }) {
   const trpc = useTRPC();
-  // New offers on one's own jobs have no live event yet, so the list is polled while shown.
-  const jobs = useQuery(trpc.jobRequest.list.queryOptions(undefined, { refetchInterval: 5_000 }));
+  // Offers on one's own jobs and acceptances arrive live (onInbox); other people's new jobs
+  // reach nobody's inbox, so the list is also refreshed now and then while shown.
+  const jobs = useQuery(trpc.jobRequest.list.queryOptions(undefined, { refetchInterval: 15_000 }));
 
   return (
     <section className="marketplace" aria-labelledby="marketplace-title">
