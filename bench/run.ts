@@ -23,7 +23,7 @@ the machine's load hits both alike; each is driven by its own load process.
 
 Scenarios (--scenarios, comma-separated; default 1,2,3,4,5):
   1  latency at steady load: --users clients in users/2 conversations, --rate messages/s for --duration s
-  2  throughput ceiling: the --steps rates in turn, until p99 > 100 ms or any error
+  2  throughput ceiling: the --steps rates in turn, until a step fails twice (p99 > 100 ms or any error)
   3  connections: --connections idle clients, each with a chat.onMessage subscription; memory per connection
   4  catch-up: a client reconnects with lastEventId after --backlog messages
   5  baseline: runs the selected scenarios 1-4 against bench/baseline too (PostgreSQL only) and prints ratios
@@ -322,9 +322,15 @@ async function ceiling(sides: Side[], users: number) {
     for (const side of inTurn(sides, index)) {
       const own = state.get(side);
       if (!own || own.stoppedBy) continue;
-      const step = await steady(side, rate, options.stepDurationS, `s2.${index}`);
-      own.steps.push(step);
+      let step = await steady(side, rate, options.stepDurationS, `s2.${index}`);
       say(`    ${side.kind}: ${describeStep(step)}`);
+      if (!passes(step)) {
+        // One hiccup of a shared machine must not end the search: a step fails only twice in a row.
+        await new Promise((r) => setTimeout(r, 1000));
+        step = await steady(side, rate, options.stepDurationS, `s2.${index}.retry`);
+        say(`    ${side.kind} (again): ${describeStep(step)}`);
+      }
+      own.steps.push(step);
       if (!passes(step)) {
         own.stoppedBy = `${rate} msg/s: ${errorsOf(step) ? `${errorsOf(step)} errors (${step.errors.sample})` : `p99 ${ms(step.latency.p99)} ms`}`;
       }
@@ -495,7 +501,10 @@ const [ours, baseline] = reports as [TargetReport, TargetReport | undefined];
 // ---- report ----
 
 const ratio = (a: number | undefined, b: number | undefined) =>
-  a !== undefined && b !== undefined && b > 0 ? Number((a / b).toFixed(2)) : null;
+  a !== undefined && b !== undefined && a > 0 && b > 0 ? Number((a / b).toFixed(2)) : null;
+/** Latency of a step, or why there is none. */
+const lat = (step: SteadyResult | undefined, key: keyof Percentiles) =>
+  step && (step.latency.count === 0 ? "none delivered" : ms(step.latency[key]));
 const ratios = baseline
   ? {
       s1P50: ratio(ours.s1?.latency.p50, baseline.s1?.latency.p50),
@@ -545,14 +554,14 @@ const column = (pick: (report: TargetReport) => string | undefined) => reports.m
 const rows: string[][] = [];
 const add = (label: string, pick: (report: TargetReport) => string | undefined, r?: number | null) =>
   rows.push([label, ...column(pick), ...(baseline ? [r == null ? "-" : `${r} ×`] : [])]);
-add("s1 p50 (ms)", (r) => r.s1 && ms(r.s1.latency.p50), ratios?.s1P50);
-add("s1 p95 (ms)", (r) => r.s1 && ms(r.s1.latency.p95));
-add("s1 p99 (ms)", (r) => r.s1 && ms(r.s1.latency.p99), ratios?.s1P99);
-add("s1 p99.9 (ms)", (r) => r.s1 && ms(r.s1.latency.p999));
-add("s1 max (ms)", (r) => r.s1 && ms(r.s1.latency.max));
+add("s1 p50 (ms)", (r) => lat(r.s1, "p50"), ratios?.s1P50);
+add("s1 p95 (ms)", (r) => lat(r.s1, "p95"));
+add("s1 p99 (ms)", (r) => lat(r.s1, "p99"), ratios?.s1P99);
+add("s1 p99.9 (ms)", (r) => lat(r.s1, "p999"));
+add("s1 max (ms)", (r) => lat(r.s1, "max"));
 add("s1 delivered/s", (r) => r.s1?.deliveredPerS.toFixed(0));
 add("s1 errors", (r) => r.s1 && String(r.s1.errors.send + r.s1.errors.lost + r.s1.errors.connection));
-add("s1 ack p99 (ms)", (r) => r.s1 && ms(r.s1.ack.p99));
+add("s1 ack p99 (ms)", (r) => r.s1 && (r.s1.ack.count === 0 ? "none acknowledged" : ms(r.s1.ack.p99)));
 add("s1 server CPU/msg (ms)", (r) => r.s1?.serverCpuMsPerMessage?.toFixed(3), ratios?.s1CpuPerMessage);
 add("s1 db statements/msg", (r) => r.s1?.dbStatementsPerMessage?.toFixed(2));
 add("s2 ceiling (msg/s)", (r) => r.s2?.ceiling.toFixed(0), ratios?.s2Ceiling);
