@@ -57,6 +57,8 @@ const envSchema = z.object({
   CORS_ORIGINS: list,
   SEND_BURST: count(30),
   SEND_PER_SECOND: count(10),
+  TYPING_BURST: count(20),
+  TYPING_PER_SECOND: count(2),
   MAX_CONNECTIONS_PER_USER: count(20),
   MAX_SUBSCRIPTIONS_PER_CONNECTION: count(100),
   /** Bytes queued for one client before it is dropped as a slow consumer. */
@@ -109,6 +111,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     webDist: vars.WEB_DIST,
     corsOrigins: vars.CORS_ORIGINS,
     sendLimit: { burst: vars.SEND_BURST, perSecond: vars.SEND_PER_SECOND },
+    typingLimit: { burst: vars.TYPING_BURST, perSecond: vars.TYPING_PER_SECOND },
     limits: {
       maxConnectionsPerUser: vars.MAX_CONNECTIONS_PER_USER,
       maxSubscriptionsPerConnection: vars.MAX_SUBSCRIPTIONS_PER_CONNECTION,

@@ -9,6 +9,7 @@ import {
   createMemoryBus,
   createRedisBus,
   createRedisPresenceStore,
+  createRedisRateLimiter,
   createServices,
   DomainError,
 } from "@naafe/api";
@@ -57,6 +58,11 @@ export async function startServer(config: Config) {
     presence: { expireMs: config.presenceTimeoutMs, heartbeatMs: Math.floor(config.presenceTimeoutMs / 3) },
     auth: config.auth,
     sendLimit: config.sendLimit,
+    typingLimit: config.typingLimit,
+    // One allowance per user across all instances when they share Redis.
+    createLimiter: redis
+      ? (name, limit, what) => createRedisRateLimiter(redis.url, name, limit, what, redis.onError)
+      : undefined,
     demoUserIds: config.demo ? demoUsers.map((user) => user.id) : undefined,
     onPublishError: (error) => log.warn({ err: error }, "live event not published; clients catch up on reconnect"),
   });
@@ -183,6 +189,7 @@ export async function startServer(config: Config) {
       server.closeAllConnections();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       await services.presence.close();
+      await Promise.all([services.sendLimiter.close(), services.typingLimiter.close()]);
       await bus.close();
       await redis?.presenceStore.close();
       await db.close();
@@ -212,7 +219,7 @@ async function connectRedis(url: string, presenceTimeoutMs: number, log: Logger)
     createRedisBus({ url, onError }),
     createRedisPresenceStore({ url, expireMs: presenceTimeoutMs, onError }),
   ]);
-  return { bus, presenceStore };
+  return { url, bus, presenceStore, onError };
 }
 
 function addressOf(req: IncomingMessage): string {

@@ -5,7 +5,7 @@ import { DomainError } from "./errors.ts";
 import { createChatService } from "./services/chat-service.ts";
 import { createMarketplaceService } from "./services/marketplace-service.ts";
 import { createPresenceService, type PresenceOptions, type PresenceStore } from "./services/presence-service.ts";
-import { createRateLimiter, type RateLimit } from "./services/rate-limiter.ts";
+import { createMemoryRateLimiter, type RateLimit, type RateLimiter } from "./services/rate-limiter.ts";
 import { createTypingService, type TypingOptions } from "./services/typing-service.ts";
 
 export interface ServicesOptions {
@@ -16,6 +16,10 @@ export interface ServicesOptions {
   demoUserIds?: string[] | undefined;
   /** Messages a user may send: a burst, then a steady rate. */
   sendLimit?: RateLimit | undefined;
+  /** Typing events a user may send: a burst, then a steady rate. */
+  typingLimit?: RateLimit | undefined;
+  /** Where the limits live: in memory by default; Redis shares them between instances. */
+  createLimiter?: ((name: string, limit: RateLimit, what: string) => RateLimiter) | undefined;
   /** Shared presence across instances (Redis); in memory when absent. */
   presenceStore?: PresenceStore | undefined;
   presence?: Partial<PresenceOptions> | undefined;
@@ -26,6 +30,7 @@ export interface ServicesOptions {
 
 /** Everything the procedures need, built once per process. */
 export function createServices(options: ServicesOptions) {
+  const createLimiter = options.createLimiter ?? ((_name, limit, what) => createMemoryRateLimiter(limit, what));
   const { prisma, bus, now, onPublishError } = options;
   const chat = createChatService({ prisma, bus, now, onPublishError });
   return {
@@ -41,7 +46,8 @@ export function createServices(options: ServicesOptions) {
     }),
     marketplace: createMarketplaceService({ prisma, bus, chat }),
     verifyToken: createTokenVerifier(options.auth),
-    sendLimiter: createRateLimiter(options.sendLimit ?? { burst: 30, perSecond: 10 }),
+    sendLimiter: createLimiter("send", options.sendLimit ?? { burst: 30, perSecond: 10 }, "sending"),
+    typingLimiter: createLimiter("typing", options.typingLimit ?? { burst: 20, perSecond: 2 }, "typing"),
     writes: createWriteTracker(),
     demo: options.demoUserIds && options.auth.secret ? { userIds: options.demoUserIds, auth: options.auth } : null,
   };

@@ -16,3 +16,9 @@ export { DomainError } from "./errors.ts";
 export { type AppRouter, appRouter, createCaller } from "./root.ts";
 export { MESSAGE_MAX_LENGTH } from "./schemas/index.ts";
 export type { MessageStatus } from "./services/chat-service.ts";
+export {
+  createMemoryRateLimiter,
+  createRedisRateLimiter,
+  type RateLimit,
+  type RateLimiter,
+} from "./services/rate-limiter.ts";

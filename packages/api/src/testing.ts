@@ -16,6 +16,7 @@ export async function createTestApp(backend: Backend, options: Partial<ServicesO
     bus,
     auth: { secret: TEST_SECRET },
     sendLimit: { burst: 10_000, perSecond: 10_000 },
+    typingLimit: { burst: 10_000, perSecond: 10_000 },
     ...options,
   });
   const tokenFor = (id: string, name = id) => signToken({ secret: TEST_SECRET }, { id, name });

@@ -12,6 +12,15 @@ export const testBackends: Backend[] = process.env["DATABASE_URL"] ? ["pglite", 
 let template: Promise<PGlite> | undefined;
 
 /**
+ * Migrates the PGlite template now: call it in `beforeAll`, so the slow first start counts
+ * against the hook timeout, not the first test's.
+ */
+export async function prepareTestDatabases(): Promise<void> {
+  template ??= migratedPglite();
+  await template;
+}
+
+/**
  * A fresh, migrated database for one test: an in-memory PGlite, or a new schema of the
  * PostgreSQL at `DATABASE_URL`, dropped again on close, so tests never see each other's data.
  */

@@ -1,4 +1,4 @@
-import { openTestDatabase, testBackends } from "@naafe/db/testing";
+import { prepareTestDatabases, testBackends } from "@naafe/db/testing";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createMemoryPresenceStore } from "../services/presence-service.ts";
 import { createTestApp } from "../testing.ts";
@@ -43,10 +43,7 @@ async function subscribe<T>(start: (signal: AbortSignal) => Promise<AsyncIterabl
 /** createCaller hands out tracked events as `[id, data]`. */
 const dataOf = <T>(event: unknown) => (event as [string, T])[1];
 
-// Migrating the PGlite template takes long on a busy machine; under the hook timeout, not the first test's.
-beforeAll(async () => {
-  await using _ = await openTestDatabase("pglite");
-});
+beforeAll(prepareTestDatabases);
 
 describe.each(testBackends)("live chat on %s", (backend) => {
   describe("typing", () => {

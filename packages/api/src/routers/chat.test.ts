@@ -1,6 +1,6 @@
-import { testBackends } from "@naafe/db/testing";
+import { prepareTestDatabases, testBackends } from "@naafe/db/testing";
 import jwt from "jsonwebtoken";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { createTestApp, TEST_SECRET } from "../testing.ts";
 
 /** Reads `count` events from a subscription's async iterable, then stops it. */
@@ -28,6 +28,8 @@ async function subscribe<T>(start: (signal: AbortSignal) => Promise<AsyncIterabl
   const iterable = await start(controller.signal);
   return { iterable, stop: () => controller.abort() };
 }
+
+beforeAll(prepareTestDatabases);
 
 describe.each(testBackends)("chat router on %s", (backend) => {
   describe("sendMessage", () => {
@@ -192,6 +194,15 @@ describe.each(testBackends)("chat router on %s", (backend) => {
       await expect(
         app.as("provider").chat.sendMessage({ conversationId: conversation.id, content: "fine" }),
       ).resolves.toBeTruthy();
+    });
+
+    it("limits typing events too", async () => {
+      await using app = await createTestApp(backend, { typingLimit: { burst: 2, perSecond: 0.25 } });
+      const { conversation } = await app.openConversation();
+      const typing = (isTyping: boolean) => app.as("seeker").chat.typing({ conversationId: conversation.id, isTyping });
+      await typing(true);
+      await typing(false);
+      await expect(typing(true)).rejects.toMatchObject({ code: "TOO_MANY_REQUESTS", cause: { retryAfter: 4 } });
     });
   });
 

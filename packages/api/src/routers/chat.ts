@@ -30,7 +30,7 @@ export const chatRouter = {
   unreadCount: protectedProcedure.query(({ ctx }) => ctx.chat.unreadCount(ctx.user.id)),
 
   sendMessage: protectedProcedure.input(sendMessageInput).mutation(async ({ ctx, input }) => {
-    ctx.sendLimiter.take(ctx.user.id);
+    await ctx.sendLimiter.take(ctx.user.id);
     const sent = await ctx.chat.sendMessage(ctx.user.id, input);
     // Whoever sent has stopped typing; the other screen need not wait for the expiry.
     ctx.typing.set(ctx.user.id, input.conversationId, false);
@@ -110,6 +110,7 @@ export const chatRouter = {
    */
   typing: protectedProcedure.input(typingInput).mutation(async ({ ctx, input }) => {
     const { conversationId, isTyping } = input;
+    await ctx.typingLimiter.take(ctx.user.id);
     await ctx.chat.assertParticipant(conversationId, ctx.user.id);
     const sent = ctx.typing.set(ctx.user.id, conversationId, isTyping);
     return { conversationId, isTyping, throttled: !sent };

@@ -1,6 +1,8 @@
-import { testBackends } from "@naafe/db/testing";
-import { describe, expect, it } from "vitest";
+import { prepareTestDatabases, testBackends } from "@naafe/db/testing";
+import { beforeAll, describe, expect, it } from "vitest";
 import { createTestApp } from "../testing.ts";
+
+beforeAll(prepareTestDatabases);
 
 describe.each(testBackends)("marketplace on %s", (backend) => {
   it("makes the caller the seeker of a job request, and creates the user from the token", async () => {
