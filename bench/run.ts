@@ -654,3 +654,18 @@ writeFileSync(
 writeFileSync(join(options.out, "latest.json"), `${JSON.stringify(json, null, 2)}\n`);
 console.log(`\nWrote ${relative(process.cwd(), jsonFile)} and ${relative(process.cwd(), svgFile)}`);
 if (options.cpuProf) console.log(`\n${summarizeProfiles(join(options.out, `${stamp}-profile`))}`);
+
+// The smoke run checks that the whole chain works, not how fast: it fails only when it does not.
+if (smoke) {
+  const broken = reports.flatMap((report) => [
+    ...(report.s1 && report.s1.delivered === 0 ? [`${report.kind}: scenario 1 delivered nothing`] : []),
+    ...(report.s3 && report.s3.connect.failed > 0
+      ? [`${report.kind}: ${report.s3.connect.failed} connections failed`]
+      : []),
+    ...(report.s4 && report.s4.received < report.s4.expected ? [`${report.kind}: catch-up incomplete`] : []),
+  ]);
+  if (broken.length > 0) {
+    console.error(`\nSmoke run failed:\n  ${broken.join("\n  ")}`);
+    process.exitCode = 1;
+  }
+}
