@@ -1,0 +1,378 @@
+/**
+ * Soak: minutes of mixed traffic against the real server (a child process) with random client
+ * disconnects and one server restart in the middle, then an audit of the database and of what
+ * every client received. Not part of the test run:
+ *
+ *   npx tsx bench/soak.ts --minutes 3 [--pairs 4]
+ *
+ * With DATABASE_URL it creates a database of its own there (dropped afterwards) and kills the
+ * server with SIGKILL; without, it runs on a PGlite folder and restarts with SIGTERM (PGlite's
+ * files are not crash-safe against SIGKILL). Exits 1 when the audit finds anything.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { signToken } from "@naafe/api";
+import { TRPCClientError } from "@trpc/client";
+import pg from "pg";
+import { connectClient, record } from "../apps/server/test/harness.ts";
+
+const { values: args } = parseArgs({
+  options: { minutes: { type: "string", default: "3" }, pairs: { type: "string", default: "4" } },
+});
+const minutes = Number(args.minutes);
+const pairs = Number(args.pairs);
+const repoRoot = fileURLToPath(new URL("../", import.meta.url));
+const SECRET = "soak-secret-that-is-long-enough-for-hs256";
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const log = (...parts: unknown[]) => console.log(`[${new Date().toISOString().slice(11, 19)}]`, ...parts);
+
+// ------------------------------------------------------------------------------------------
+// Database and server
+// ------------------------------------------------------------------------------------------
+
+const baseUrl = process.env["DATABASE_URL"];
+const dbName = `soak_${randomBytes(4).toString("hex")}`;
+let databaseUrl: string | undefined;
+if (baseUrl) {
+  const admin = new pg.Client({ connectionString: baseUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE "${dbName}"`);
+  await admin.end();
+  const url = new URL(baseUrl);
+  url.pathname = `/${dbName}`;
+  databaseUrl = url.toString();
+}
+const dataDir = await mkdtemp(join(tmpdir(), "naafe-soak-"));
+const port = await freePort();
+const url = `http://127.0.0.1:${port}`;
+
+async function freePort() {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** One Node process running the server, so a signal reaches the server itself. */
+async function startServer() {
+  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "apps/server/src/main.ts"], {
+    cwd: repoRoot,
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      JWT_SECRET: SECRET,
+      DEMO: "false",
+      LOG_LEVEL: "warn",
+      DATA_DIR: dataDir,
+      WEB_DIST: join(dataDir, "no-web-app"),
+      ...(databaseUrl ? { DATABASE_URL: databaseUrl } : { DATABASE_URL: "" }),
+    },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  for (let attempt = 0; ; attempt++) {
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) break;
+    } catch {}
+    if (attempt > 600) throw new Error("server did not start");
+    await sleep(100);
+  }
+  return { child, exited };
+}
+
+// ------------------------------------------------------------------------------------------
+// Users: one client each, always subscribed to their conversation
+// ------------------------------------------------------------------------------------------
+
+interface User {
+  id: string;
+  peer: string;
+  conversationId: string;
+  connection: ReturnType<typeof connectClient>;
+  subscription: { events: unknown[]; started: Promise<void>; stop(): void };
+  /** Every message id received, across reconnections, in arrival order. */
+  received: string[];
+  flushed: number;
+  reconnects: number;
+}
+
+const token = (id: string) => signToken({ secret: SECRET }, { id, name: id }, "12h");
+
+function subscribe(user: User) {
+  const lastEventId = user.received.at(-1) ?? null;
+  user.subscription = record(user.connection.client.chat.onMessage, {
+    conversationId: user.conversationId,
+    lastEventId,
+  });
+  user.flushed = 0;
+}
+
+/** Moves newly received events into `received` (the subscription's own list restarts on reconnect). */
+function collect(user: User) {
+  const events = user.subscription.events;
+  for (; user.flushed < events.length; user.flushed++) user.received.push((events[user.flushed] as { id: string }).id);
+}
+
+/** A client that drops off and comes back as a new connection, resuming from its last message. */
+async function reconnect(user: User) {
+  collect(user);
+  user.subscription.stop();
+  user.connection.ws.close();
+  await sleep(50 + Math.random() * 500);
+  user.connection = connectClient(url, token(user.id));
+  subscribe(user);
+  user.reconnects++;
+}
+
+async function send(user: User, clientMessageId: string, content: string) {
+  for (;;) {
+    try {
+      return await user.connection.client.chat.sendMessage.mutate({
+        conversationId: user.conversationId,
+        content,
+        clientMessageId,
+      });
+    } catch (error) {
+      const data = error instanceof TRPCClientError ? (error.data as { code?: string; retryAfter?: number }) : null;
+      if (data?.code === "TOO_MANY_REQUESTS") await sleep((data.retryAfter ?? 1) * 1000);
+      else await sleep(200); // down or restarting: same id again, the server keeps it once
+    }
+  }
+}
+
+// ------------------------------------------------------------------------------------------
+// Run
+// ------------------------------------------------------------------------------------------
+
+let server = await startServer();
+log(`server on ${url} (${databaseUrl ? `PostgreSQL ${dbName}` : "PGlite"}), ${pairs} conversations, ${minutes} min`);
+
+const users: User[] = [];
+for (let pair = 0; pair < pairs; pair++) {
+  const seekerId = `soak-seeker-${pair}`;
+  const providerId = `soak-provider-${pair}`;
+  const seeker = connectClient(url, token(seekerId));
+  const provider = connectClient(url, token(providerId));
+  const job = await seeker.client.jobRequest.create.mutate({ title: `Soak job ${pair}` });
+  const offer = await provider.client.offer.create.mutate({ jobRequestId: job.id });
+  const { conversation } = await seeker.client.offer.accept.mutate({ offerId: offer.id });
+  for (const [id, peer, connection] of [
+    [seekerId, providerId, seeker],
+    [providerId, seekerId, provider],
+  ] as const) {
+    const user: User = {
+      id,
+      peer,
+      conversationId: conversation.id,
+      connection,
+      subscription: { events: [], started: Promise.resolve(), stop() {} },
+      received: [],
+      flushed: 0,
+      reconnects: 0,
+    };
+    subscribe(user);
+    await user.subscription.started;
+    users.push(user);
+  }
+}
+
+const acknowledged = new Map<string, { messageId: string; conversationId: string }>();
+let sends = 0;
+let markReads = 0;
+let running = true;
+const deadline = Date.now() + minutes * 60_000;
+const restartAt = Date.now() + (minutes * 60_000) / 2;
+
+const senders = users.map(async (user) => {
+  for (let n = 0; running; n++) {
+    const clientMessageId = `${user.id}-${n}`;
+    const sent = await send(user, clientMessageId, `${clientMessageId} ${"·".repeat(Math.floor(Math.random() * 40))}`);
+    acknowledged.set(clientMessageId, { messageId: sent.messageId, conversationId: user.conversationId });
+    sends++;
+    if (Math.random() < 0.1) {
+      await user.connection.client.chat.markRead.mutate({ conversationId: user.conversationId }).then(
+        () => markReads++,
+        () => {},
+      );
+    }
+    await sleep(200 + Math.random() * 600);
+  }
+});
+
+let restarted = false;
+while (Date.now() < deadline) {
+  await sleep(1_000 + Math.random() * 2_000);
+  const user = users[Math.floor(Math.random() * users.length)];
+  if (user) await reconnect(user);
+  if (!restarted && Date.now() >= restartAt) {
+    restarted = true;
+    const signal = databaseUrl ? "SIGKILL" : "SIGTERM";
+    log(`restarting the server with ${signal} after ${sends} acknowledged sends`);
+    server.child.kill(signal);
+    await server.exited;
+    await sleep(1_000);
+    server = await startServer();
+    log("server back");
+  }
+  log(`${sends} sends acknowledged, ${users.reduce((sum, u) => sum + u.reconnects, 0)} reconnects`);
+}
+running = false;
+await Promise.all(senders);
+log(`traffic stopped: ${acknowledged.size} messages acknowledged, ${markReads} markRead calls; auditing`);
+
+// ------------------------------------------------------------------------------------------
+// Audit
+// ------------------------------------------------------------------------------------------
+
+const problems: string[] = [];
+const byConversation = new Map<
+  string,
+  { id: string; clientMessageId: string | null; read: boolean; receiverId: string }[]
+>();
+let counters: {
+  id: string;
+  participantSeeker: string;
+  participantProvider: string;
+  unreadCountSeeker: number;
+  unreadCountProvider: number;
+  messageCount: number;
+}[] = [];
+for (const user of users) {
+  if (byConversation.has(user.conversationId)) continue;
+  const { messages } = await readConversation(user);
+  byConversation.set(user.conversationId, messages);
+}
+counters = await readCounters();
+
+/** All of a conversation's messages, oldest first, through the API (works on PGlite too). */
+async function readConversation(user: User) {
+  const all: { id: string; clientMessageId: string | null; read: boolean; receiverId: string; seq: number }[] = [];
+  let before: string | undefined;
+  for (;;) {
+    const page = await user.connection.client.chat.messages.query({
+      conversationId: user.conversationId,
+      limit: 100,
+      ...(before ? { before } : {}),
+    });
+    all.unshift(...page.messages);
+    if (!page.nextCursor) break;
+    before = page.nextCursor;
+  }
+  return { messages: all };
+}
+
+async function readCounters() {
+  if (databaseUrl) {
+    const client = new pg.Client({ connectionString: databaseUrl });
+    await client.connect();
+    const { rows } = await client.query(
+      `SELECT "id", "participantSeeker", "participantProvider", "unreadCountSeeker", "unreadCountProvider", "messageCount" FROM "Conversation"`,
+    );
+    await client.end();
+    return rows;
+  }
+  // PGlite: the counters as each participant sees them.
+  const rows = [];
+  for (let i = 0; i < users.length; i += 2) {
+    const [seeker, provider] = [users[i] as User, users[i + 1] as User];
+    const seekerView = await seeker.connection.client.chat.conversation.query({
+      conversationId: seeker.conversationId,
+    });
+    const providerView = await provider.connection.client.chat.conversation.query({
+      conversationId: provider.conversationId,
+    });
+    rows.push({
+      id: seeker.conversationId,
+      participantSeeker: seeker.id,
+      participantProvider: provider.id,
+      unreadCountSeeker: seekerView.unreadCount,
+      unreadCountProvider: providerView.unreadCount,
+      messageCount: byConversation.get(seeker.conversationId)?.length ?? -1,
+    });
+  }
+  return rows;
+}
+
+// 1. Every acknowledged message is stored exactly once.
+const stored = new Map<string, string>();
+for (const messages of byConversation.values()) {
+  for (const message of messages) {
+    if (message.clientMessageId === null) continue;
+    if (stored.has(message.clientMessageId)) problems.push(`clientMessageId ${message.clientMessageId} stored twice`);
+    stored.set(message.clientMessageId, message.id);
+  }
+}
+for (const [clientMessageId, { messageId }] of acknowledged) {
+  if (stored.get(clientMessageId) !== messageId)
+    problems.push(`acknowledged ${clientMessageId} (${messageId}) not stored as such`);
+}
+const storedTotal = [...byConversation.values()].reduce((sum, messages) => sum + messages.length, 0);
+if (storedTotal !== acknowledged.size) problems.push(`${storedTotal} stored, ${acknowledged.size} acknowledged`);
+
+// 2. Every unread counter equals the real number of unread messages.
+for (const row of counters) {
+  const messages = byConversation.get(row.id) ?? [];
+  const unread = (userId: string) => messages.filter((m) => m.receiverId === userId && !m.read).length;
+  if (row.messageCount !== messages.length)
+    problems.push(`${row.id}: messageCount ${row.messageCount} ≠ ${messages.length}`);
+  if (row.unreadCountSeeker !== unread(row.participantSeeker))
+    problems.push(`${row.id}: seeker unread ${row.unreadCountSeeker} ≠ ${unread(row.participantSeeker)}`);
+  if (row.unreadCountProvider !== unread(row.participantProvider))
+    problems.push(`${row.id}: provider unread ${row.unreadCountProvider} ≠ ${unread(row.participantProvider)}`);
+}
+
+// 3. No client missed or duplicated a message (waiting a little for the last ones to arrive).
+const settleUntil = Date.now() + 30_000;
+for (const user of users) {
+  const expected = (byConversation.get(user.conversationId) ?? []).map((m) => m.id);
+  while (Date.now() < settleUntil) {
+    collect(user);
+    if (user.received.length >= expected.length) break;
+    await sleep(200);
+  }
+  collect(user);
+  const duplicates = user.received.length - new Set(user.received).size;
+  if (duplicates > 0) problems.push(`${user.id} received ${duplicates} duplicates`);
+  const missing = expected.filter((id) => !user.received.includes(id));
+  if (missing.length > 0) problems.push(`${user.id} missed ${missing.length} messages`);
+  if (duplicates === 0 && missing.length === 0 && user.received.join() !== expected.join())
+    problems.push(`${user.id} received its messages out of order`);
+}
+
+const summary = {
+  minutes,
+  store: databaseUrl ? "postgres" : "pglite",
+  restart: databaseUrl ? "SIGKILL" : "SIGTERM",
+  conversations: pairs,
+  users: users.length,
+  acknowledged: acknowledged.size,
+  stored: storedTotal,
+  markReads,
+  clientReconnects: users.reduce((sum, u) => sum + u.reconnects, 0),
+  problems,
+};
+console.log(JSON.stringify(summary, null, 2));
+
+for (const user of users) {
+  user.subscription.stop();
+  user.connection.ws.close();
+}
+server.child.kill("SIGTERM");
+await server.exited;
+await rm(dataDir, { recursive: true, force: true });
+if (baseUrl) {
+  const admin = new pg.Client({ connectionString: baseUrl });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
+  await admin.end();
+}
+log(problems.length === 0 ? "AUDIT PASSED" : `AUDIT FAILED: ${problems.length} problems`);
+process.exit(problems.length === 0 ? 0 : 1);
