@@ -15,6 +15,8 @@ import superjson from "superjson";
 export const { TRPCProvider, useTRPC, useTRPCClient } = createTRPCContext<AppRouter>();
 
 export type RouterOutputs = inferRouterOutputs<AppRouter>;
+/** What a subscription yields, from its `RouterOutputs` entry: `EventOf<RouterOutputs["chat"]["onTyping"]>`. */
+export type EventOf<Output> = Output extends AsyncIterable<infer Event> ? Event : never;
 export type ApiClient = TRPCClient<AppRouter>;
 
 /** The server closes a WebSocket with this code when its token is missing, invalid or expired. */

@@ -110,6 +110,20 @@ describe("Naafe Chat in a real browser", { timeout: 60_000 }, () => {
   const connection = (page: Page) => page.locator(".connection");
   const conversationLink = (page: Page) => page.locator(".conversation-item", { hasText: jobTitle });
   const bubble = (page: Page, text: string) => page.locator(".message", { hasText: text });
+  const composer = (page: Page) => page.getByLabel("Message", { exact: true });
+  /** The other participant's "online" or "last seen …" in the conversation header. */
+  const presence = (page: Page) => page.locator(".conversation-header .presence");
+  const typingIndicator = (page: Page) => page.locator(".typing-indicator");
+  /**
+   * Puts the tab in the background or brings it back, as far as the page can tell: headless
+   * Chromium has no window to hide, so `document.visibilityState` is overridden.
+   */
+  const setVisible = (page: Page, visible: boolean) =>
+    page.evaluate((visible) => {
+      if (visible) Reflect.deleteProperty(document, "visibilityState");
+      else Object.defineProperty(document, "visibilityState", { configurable: true, get: () => "hidden" });
+      document.dispatchEvent(new Event("visibilitychange"));
+    }, visible);
   /** The header's total unread count (the seed leaves each demo user some unread messages). */
   const totalUnread = async (page: Page) => {
     const badge = page.locator(".total-unread");
@@ -176,6 +190,34 @@ describe("Naafe Chat in a real browser", { timeout: 60_000 }, () => {
     await bubble(provider, "Saturday works.").getByText("✓✓ Read").waitFor();
   });
 
+  it("shows the other side online and typing…, and a message going Delivered, then Read", async () => {
+    await expect.poll(() => presence(seeker).textContent(), eventually).toBe("online");
+    await expect.poll(() => presence(provider).textContent(), eventually).toBe("online");
+
+    await composer(seeker).pressSequentially("Do you need", { delay: 50 });
+    await expect.poll(() => typingIndicator(provider).textContent(), eventually).toBe("Sara (seeker) is typing…");
+    // One's own typing is not shown back to oneself.
+    expect(await typingIndicator(seeker).textContent()).toBe("");
+    // Clearing the text is stopping: the indicator goes without waiting for the server's expiry.
+    await composer(seeker).fill("");
+    await expect.poll(() => typingIndicator(provider).textContent(), eventually).toBe("");
+
+    // Omar's tab is in the background: his open conversation receives the message (delivered),
+    // but he has not seen it (not read) until he comes back to the tab.
+    await setVisible(provider, false);
+    const question = "Do you need anything from me before Saturday?";
+    await composer(seeker).fill(question);
+    await composer(seeker).press("Enter");
+    await bubble(provider, question).waitFor();
+    await bubble(seeker, question).getByText("✓✓ Delivered").waitFor();
+    // Still delivered a moment later: nothing marks it read while the tab is hidden.
+    await seeker.waitForTimeout(1_000);
+    expect(await bubble(seeker, question).locator(".receipt").textContent()).toBe("✓✓ Delivered");
+
+    await setVisible(provider, true);
+    await bubble(seeker, question).getByText("✓✓ Read").waitFor();
+  });
+
   it("keeps the history and the session across a reload", async () => {
     await seeker.reload();
     await bubble(seeker, "Is Saturday").waitFor();
@@ -210,11 +252,24 @@ describe("Naafe Chat in a real browser", { timeout: 60_000 }, () => {
     await seeker.getByLabel("Message", { exact: true }).fill("Got it. See you Saturday!");
     await seeker.getByLabel("Message", { exact: true }).press("Enter");
     await bubble(provider, "See you Saturday!").waitFor();
+  });
 
+  it("shows typing… on the other screen, and last seen once the other side has left", async () => {
+    await expect.poll(() => presence(seeker).textContent(), eventually).toBe("online");
+    await expect.poll(() => presence(provider).textContent(), eventually).toBe("online");
+    await composer(seeker).pressSequentially("I'll leave the door", { delay: 50 });
+    await expect.poll(() => typingIndicator(provider).textContent(), eventually).toMatch(/is typing…$/);
+
+    // The provider first: "typing…" lasts only a few seconds after the last keystroke.
     mkdirSync(screenshots, { recursive: true });
-    await seeker.screenshot({ path: join(screenshots, "seeker.png") });
     await provider.screenshot({ path: join(screenshots, "provider.png") });
+    await seeker.screenshot({ path: join(screenshots, "seeker.png") });
     await provider.setViewportSize({ width: 390, height: 760 });
     await provider.screenshot({ path: join(screenshots, "phone.png") });
+
+    // Sara closes her tab, mid-sentence: Omar sees her last seen, and no "typing…" left behind.
+    await seeker.close();
+    await expect.poll(() => presence(provider).textContent(), eventually).toBe("last seen just now");
+    await expect.poll(() => typingIndicator(provider).textContent(), eventually).toBe("");
   });
 });

@@ -46,3 +46,21 @@ describe("Composer", () => {
     expect(send.disabled).toBe(true);
   });
 });
+
+describe("Composer typing reports", () => {
+  it("reports typing while there is text, and stopped on clear, send and leaving the field", () => {
+    const onTypingChange = vi.fn();
+    render(createElement(Composer, { onSend: vi.fn(), onTypingChange }));
+    const input = screen.getByLabelText<HTMLTextAreaElement>("Message");
+
+    fireEvent.change(input, { target: { value: "Hel" } });
+    fireEvent.change(input, { target: { value: "" } });
+    fireEvent.change(input, { target: { value: "  " } });
+    fireEvent.change(input, { target: { value: "Hello" } });
+    fireEvent.keyDown(input, { key: "Enter" });
+    fireEvent.change(input, { target: { value: "P.S." } });
+    fireEvent.blur(input);
+
+    expect(onTypingChange.mock.calls).toEqual([[true], [false], [false], [true], [false], [true], [false]]);
+  });
+});

@@ -10,10 +10,12 @@ export function characterCount(text: string) {
 
 interface Props {
   onSend: (content: string) => void;
+  /** `true` on each keystroke that leaves text to send; `false` once it is cleared or sent, or the field is left. */
+  onTypingChange?: (isTyping: boolean) => void;
   disabled?: boolean;
 }
 
-export function Composer({ onSend, disabled = false }: Props) {
+export function Composer({ onSend, onTypingChange, disabled = false }: Props) {
   const [text, setText] = useState("");
   const input = useRef<HTMLTextAreaElement>(null);
   // Opening a conversation is usually to write in it; not on touch screens, where focusing
@@ -32,6 +34,12 @@ export function Composer({ onSend, disabled = false }: Props) {
     if (!canSend) return;
     onSend(text.trim());
     setText("");
+    onTypingChange?.(false);
+  }
+
+  function onChange(value: string) {
+    setText(value);
+    onTypingChange?.(value.trim() !== "");
   }
 
   function onKeyDown(event: KeyboardEvent<HTMLTextAreaElement>) {
@@ -51,8 +59,9 @@ export function Composer({ onSend, disabled = false }: Props) {
         ref={input}
         id={inputId}
         value={text}
-        onChange={(event) => setText(event.target.value)}
+        onChange={(event) => onChange(event.target.value)}
         onKeyDown={onKeyDown}
+        onBlur={() => onTypingChange?.(false)}
         rows={2}
         placeholder="Write a message…"
         title="Enter sends, Shift+Enter starts a new line"

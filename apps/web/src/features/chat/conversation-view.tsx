@@ -1,7 +1,10 @@
 import { describeError } from "../../describe-error.ts";
 import { routeHref } from "../../route.ts";
 import { Composer } from "./composer.tsx";
+import { formatFullTime } from "./format-time.ts";
 import { MessageList } from "./message-list.tsx";
+import { describePresence, type Presence, useNow, usePresence } from "./presence.ts";
+import { useTypingReporter, useTypingUsers } from "./typing.ts";
 import { useConversation } from "./use-conversation.ts";
 
 interface Props {
@@ -11,6 +14,9 @@ interface Props {
 
 export function ConversationView({ conversationId, me }: Props) {
   const { conversation, history, messages, pending, send, retry, liveError } = useConversation(conversationId, me);
+  const presence = usePresence(conversationId);
+  const typingUsers = useTypingUsers(conversationId);
+  const reportTyping = useTypingReporter(conversationId);
 
   if (conversation.isError) {
     return (
@@ -25,14 +31,21 @@ export function ConversationView({ conversationId, me }: Props) {
 
   const details = conversation.data;
   const other = details?.otherParticipant;
+  const otherName = other ? (other.name ?? other.id) : "Conversation";
   return (
     <section className="conversation" aria-labelledby="conversation-title">
       <header className="conversation-header">
         <BackLink />
         <div>
-          <h2 id="conversation-title">{other ? (other.name ?? other.id) : "Conversation"}</h2>
+          <h2 id="conversation-title">{otherName}</h2>
           {details && (
             <p className="muted small">
+              {presence && (
+                <>
+                  <PresenceLabel presence={presence} />
+                  {" · "}
+                </>
+              )}
               {details.jobRequest.title}
               {!details.isActive && " · closed"}
             </p>
@@ -55,12 +68,36 @@ export function ConversationView({ conversationId, me }: Props) {
         loadingOlder={history.isFetchingNextPage}
         onLoadOlder={() => void history.fetchNextPage()}
       />
+      <TypingIndicator name={other && typingUsers.has(other.id) ? otherName : null} />
       {details?.isActive === false ? (
         <p className="muted pad closed-note">This conversation is closed; it can be read but not written to.</p>
       ) : (
-        <Composer onSend={send} disabled={!details} />
+        <Composer onSend={send} onTypingChange={reportTyping} disabled={!details} />
       )}
     </section>
+  );
+}
+
+export function PresenceLabel({ presence }: { presence: Presence }) {
+  // Relative times go stale: renew "last seen 5 minutes ago" while it is shown.
+  const now = useNow(30_000, !presence.online);
+  return (
+    <span
+      className="presence"
+      data-online={presence.online || undefined}
+      title={presence.lastSeen ? formatFullTime(presence.lastSeen) : undefined}
+    >
+      {describePresence(presence, now)}
+    </span>
+  );
+}
+
+/** Always in the page, so screen readers announce the text when it appears (a polite live region). */
+export function TypingIndicator({ name }: { name: string | null }) {
+  return (
+    <p className="typing-indicator" aria-live="polite">
+      {name && `${name} is typing…`}
+    </p>
   );
 }
 

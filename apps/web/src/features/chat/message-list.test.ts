@@ -3,19 +3,20 @@ import { cleanup, fireEvent, render, screen } from "@testing-library/react";
 import { createElement } from "react";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { MessageList } from "./message-list.tsx";
-import type { ChatMessage } from "./message-pages.ts";
+import type { ChatMessage, MessageStatus } from "./message-pages.ts";
 import type { PendingMessage } from "./outbox.tsx";
 
 afterEach(cleanup);
 
-const message = (seq: number, senderId: string, content: string, read = false): ChatMessage => ({
+const message = (seq: number, senderId: string, content: string, status: MessageStatus = "sent"): ChatMessage => ({
   id: `m${seq}`,
   seq,
   senderId,
   content,
   timestamp: new Date(),
-  read,
-  readAt: read ? new Date() : null,
+  status,
+  deliveredAt: status === "sent" ? null : new Date(),
+  readAt: status === "read" ? new Date() : null,
   clientMessageId: null,
 });
 
@@ -44,14 +45,20 @@ describe("MessageList", () => {
     expect(log.querySelector("img, b")).toBeNull();
   });
 
-  it("shows sent and read receipts on my messages only", () => {
+  it("shows sent, delivered and read receipts on my messages only", () => {
     renderList([
-      message(1, "sara", "mine, unread"),
-      message(2, "sara", "mine, read", true),
-      message(3, "omar", "theirs"),
+      message(1, "sara", "mine, on the server"),
+      message(2, "sara", "mine, on Omar's phone", "delivered"),
+      message(3, "sara", "mine, read", "read"),
+      message(4, "omar", "theirs", "read"),
     ]);
     expect(screen.getAllByText("✓ Sent")).toHaveLength(1);
-    expect(screen.getAllByText("✓✓ Read")).toHaveLength(1);
+    expect(screen.getAllByText("✓✓ Delivered")).toHaveLength(1);
+    const read = screen.getAllByText("✓✓ Read");
+    expect(read).toHaveLength(1);
+    // Read looks different from delivered, not only by its words.
+    expect(read[0]?.getAttribute("data-status")).toBe("read");
+    expect(read[0]?.title).toMatch(/^Read /);
   });
 
   it("offers a retry for a failed send, with the reason", () => {

@@ -1,6 +1,6 @@
 import { useEffect, useLayoutEffect, useRef } from "react";
 import { formatFullTime, formatTime } from "./format-time.ts";
-import type { ChatMessage } from "./message-pages.ts";
+import type { ChatMessage, MessageStatus } from "./message-pages.ts";
 import type { PendingMessage } from "./outbox.tsx";
 
 interface Props {
@@ -116,17 +116,27 @@ function MessageItem({ message, mine }: { message: ChatMessage; mine: boolean })
         <time dateTime={message.timestamp.toISOString()} title={formatFullTime(message.timestamp)}>
           {formatTime(message.timestamp)}
         </time>
-        {mine && (
-          <span
-            className="receipt"
-            data-status={message.read ? "read" : "sent"}
-            title={message.readAt ? `Read ${formatFullTime(message.readAt)}` : undefined}
-          >
-            {message.read ? "✓✓ Read" : "✓ Sent"}
-          </span>
-        )}
+        {mine && <Receipt message={message} />}
       </span>
     </li>
+  );
+}
+
+const receiptLabels: Record<MessageStatus, string> = {
+  sent: "✓ Sent",
+  delivered: "✓✓ Delivered",
+  read: "✓✓ Read",
+};
+
+/** Where one of my messages has got to: stored on the server, on the other person's device, read. */
+function Receipt({ message }: { message: ChatMessage }) {
+  const { status, deliveredAt, readAt } = message;
+  const at = status === "read" ? readAt : status === "delivered" ? deliveredAt : null;
+  const title = at ? `${status === "read" ? "Read" : "Delivered"} ${formatFullTime(at)}` : undefined;
+  return (
+    <span className="receipt" data-status={status} title={title}>
+      {receiptLabels[status]}
+    </span>
   );
 }
 

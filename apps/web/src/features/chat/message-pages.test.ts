@@ -2,10 +2,13 @@ import { describe, expect, it } from "vitest";
 import {
   addMessage,
   type ChatMessage,
+  createReceipts,
   flatten,
   type MessagePages,
+  markOwnDelivered,
   markOwnRead,
   mergeNewestPage,
+  withReceipts,
 } from "./message-pages.ts";
 
 const at = (minute: number) => new Date(Date.UTC(2026, 0, 1, 12, minute));
@@ -17,7 +20,8 @@ function message(seq: number, senderId = "sara"): ChatMessage {
     senderId,
     content: `message ${seq}`,
     timestamp: at(seq),
-    read: false,
+    status: "sent",
+    deliveredAt: null,
     readAt: null,
     clientMessageId: null,
   };
@@ -57,12 +61,35 @@ describe("message pages", () => {
     if (!page) throw new Error("no page");
     page.messages[1] = message(2, "omar");
     const result = markOwnRead(data, "sara", at(2));
-    expect(flatten(result).map((m) => [m.seq, m.read])).toEqual([
-      [1, true],
-      [2, false],
-      [3, false],
+    expect(flatten(result).map((m) => [m.seq, m.status])).toEqual([
+      [1, "read"],
+      [2, "sent"],
+      [3, "sent"],
     ]);
     expect(flatten(result)[0]?.readAt).toEqual(at(2));
+  });
+
+  it("marks my delivered messages delivered, and never takes a read one back to delivered", () => {
+    const read = markOwnRead(pages([1, 2, 3]), "sara", at(1));
+    const result = markOwnDelivered(read, "sara", ["m1", "m2"], at(4));
+    expect(flatten(result).map((m) => [m.seq, m.status])).toEqual([
+      [1, "read"],
+      [2, "delivered"],
+      [3, "sent"],
+    ]);
+    expect(flatten(result)[1]?.deliveredAt).toEqual(at(4));
+  });
+
+  it("applies receipts that arrived before their message", () => {
+    const receipts = createReceipts();
+    receipts.delivered.set("m5", at(6));
+    const delivered = addMessage(pages([4]), withReceipts(message(5), "sara", receipts));
+    expect(flatten(delivered).at(-1)?.status).toBe("delivered");
+
+    receipts.readAt = at(7);
+    expect(withReceipts(message(6), "sara", receipts).status).toBe("read");
+    expect(withReceipts(message(8), "sara", receipts).status).toBe("sent");
+    expect(withReceipts(message(6, "omar"), "sara", receipts).status).toBe("sent");
   });
 
   it("keeps live messages newer than a refetched newest page", () => {

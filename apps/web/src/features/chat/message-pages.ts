@@ -6,10 +6,12 @@ type StoredMessage = RouterOutputs["chat"]["messages"]["messages"][number];
 /** What the view needs of a message, whether it came from history, the live feed or a send. */
 export type ChatMessage = Pick<
   StoredMessage,
-  "id" | "seq" | "senderId" | "content" | "timestamp" | "read" | "readAt" | "clientMessageId"
+  "id" | "seq" | "senderId" | "content" | "timestamp" | "status" | "deliveredAt" | "readAt" | "clientMessageId"
 >;
 
-/** A live event or a send's answer: the message under its `messageId`, before anyone read it. */
+export type MessageStatus = ChatMessage["status"];
+
+/** A live event or a send's answer: the message under its `messageId`, before it reached anyone. */
 export type NewMessage = Pick<ChatMessage, "seq" | "senderId" | "content" | "timestamp" | "clientMessageId"> & {
   messageId: string;
 };
@@ -25,13 +27,23 @@ export interface MessagePage {
 export type MessagePages = InfiniteData<MessagePage>;
 
 export function fromStored(message: StoredMessage): ChatMessage {
-  const { id, seq, senderId, content, timestamp, read, readAt, clientMessageId } = message;
-  return { id, seq, senderId, content, timestamp, read, readAt, clientMessageId };
+  const { id, seq, senderId, content, timestamp, status, deliveredAt, readAt, clientMessageId } = message;
+  return { id, seq, senderId, content, timestamp, status, deliveredAt, readAt, clientMessageId };
 }
 
 export function fromNew(message: NewMessage): ChatMessage {
   const { messageId, seq, senderId, content, timestamp, clientMessageId } = message;
-  return { id: messageId, seq, senderId, content, timestamp, read: false, readAt: null, clientMessageId };
+  return {
+    id: messageId,
+    seq,
+    senderId,
+    content,
+    timestamp,
+    status: "sent",
+    deliveredAt: null,
+    readAt: null,
+    clientMessageId,
+  };
 }
 
 /** Adds a message to the newest page unless it is already there (live feed and send both report it). */
@@ -43,18 +55,65 @@ export function addMessage(pages: MessagePages | undefined, message: ChatMessage
   return { ...pages, pages: [{ ...newest, messages }, ...older] };
 }
 
-/** The other participant read what `me` had sent them by `readAt`. */
-export function markOwnRead(pages: MessagePages | undefined, me: string, readAt: Date): MessagePages | undefined {
+/** Applies `update` to every loaded message of `me`'s (receipts only ever concern one's own messages). */
+function updateOwn(
+  pages: MessagePages | undefined,
+  me: string,
+  update: (message: ChatMessage) => ChatMessage,
+): MessagePages | undefined {
   if (!pages) return pages;
   return {
     ...pages,
     pages: pages.pages.map((page) => ({
       ...page,
-      messages: page.messages.map((m) =>
-        m.senderId === me && !m.read && m.timestamp <= readAt ? { ...m, read: true, readAt } : m,
-      ),
+      messages: page.messages.map((m) => (m.senderId === me ? update(m) : m)),
     })),
   };
+}
+
+/**
+ * Receipts that may arrive before the message they are about: a delivery is often reported
+ * (over the socket) before the send's answer (over HTTP) adds the message to the pages.
+ * Kept per open conversation and applied to each message as it is added.
+ */
+export interface Receipts {
+  /** Message id → when it reached the other participant. */
+  delivered: Map<string, Date>;
+  /** The other participant's latest read: everything `me` sent up to then is read. */
+  readAt: Date | null;
+}
+
+export function createReceipts(): Receipts {
+  return { delivered: new Map(), readAt: null };
+}
+
+/** One of `me`'s messages with what the receipts say about it; never moves a status backwards. */
+export function withReceipts(message: ChatMessage, me: string, receipts: Receipts): ChatMessage {
+  if (message.senderId !== me || message.status === "read") return message;
+  const { readAt } = receipts;
+  if (readAt && message.timestamp <= readAt) {
+    return { ...message, status: "read", readAt, deliveredAt: message.deliveredAt ?? readAt };
+  }
+  const deliveredAt = receipts.delivered.get(message.id);
+  if (deliveredAt && message.status === "sent") return { ...message, status: "delivered", deliveredAt };
+  return message;
+}
+
+/** The other participant read what `me` had sent them by `readAt`. */
+export function markOwnRead(pages: MessagePages | undefined, me: string, readAt: Date): MessagePages | undefined {
+  const receipts: Receipts = { delivered: new Map(), readAt };
+  return updateOwn(pages, me, (m) => withReceipts(m, me, receipts));
+}
+
+/** Some of `me`'s messages reached a session of the other participant at `deliveredAt`. */
+export function markOwnDelivered(
+  pages: MessagePages | undefined,
+  me: string,
+  messageIds: readonly string[],
+  deliveredAt: Date,
+): MessagePages | undefined {
+  const receipts: Receipts = { delivered: new Map(messageIds.map((id) => [id, deliveredAt])), readAt: null };
+  return updateOwn(pages, me, (m) => withReceipts(m, me, receipts));
 }
 
 /**

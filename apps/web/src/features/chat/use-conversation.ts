@@ -1,17 +1,21 @@
 import { skipToken, useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useSubscription } from "@trpc/tanstack-react-query";
-import { useCallback, useEffect, useMemo, useState, useSyncExternalStore } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
 import { describeError } from "../../describe-error.ts";
 import { useTRPC, useTRPCClient } from "../../trpc.ts";
 import {
   addMessage,
+  type ChatMessage,
+  createReceipts,
   flatten,
   fromNew,
   fromStored,
   type MessagePage,
   type MessagePages,
+  markOwnDelivered,
   markOwnRead,
   mergeNewestPage,
+  withReceipts,
 } from "./message-pages.ts";
 import { type PendingMessage, useOutbox } from "./outbox.tsx";
 
@@ -19,7 +23,7 @@ const PAGE_SIZE = 30;
 
 /**
  * One conversation as the view shows it: history loaded upwards a page at a time, live messages
- * appended, sends in flight, read receipts, and marking incoming messages read while visible.
+ * appended, sends in flight, delivery and read receipts, and marking incoming messages read while visible.
  */
 export function useConversation(conversationId: string, me: string) {
   const trpc = useTRPC();
@@ -40,6 +44,14 @@ export function useConversation(conversationId: string, me: string) {
     [queryClient, pagesKey],
   );
 
+  // Every receipt seen while the view is open, for messages (and answers) that arrive after it.
+  const receipts = useRef(createReceipts());
+  const withLatest = useCallback((message: ChatMessage) => withReceipts(message, me, receipts.current), [me]);
+  const add = useCallback(
+    (message: ChatMessage) => updatePages((pages) => addMessage(pages, withLatest(message))),
+    [updatePages, withLatest],
+  );
+
   const history = useInfiniteQuery({
     queryKey: pagesKey,
     initialPageParam: null as string | null,
@@ -53,7 +65,8 @@ export function useConversation(conversationId: string, me: string) {
         { conversationId, limit: PAGE_SIZE, ...(pageParam ? { before: pageParam } : {}) },
         { signal },
       );
-      const page = { messages: answer.messages.map(fromStored), nextCursor: answer.nextCursor };
+      const messages = answer.messages.map((message) => withLatest(fromStored(message)));
+      const page = { messages, nextCursor: answer.nextCursor };
       if (pageParam !== null) return page;
       return mergeNewestPage(page, queryClient.getQueryData<MessagePages>(pagesKey)?.pages[0]);
     },
@@ -70,7 +83,7 @@ export function useConversation(conversationId: string, me: string) {
       resumeAfter === undefined ? skipToken : { conversationId, lastEventId: resumeAfter },
       {
         onData({ data }) {
-          updatePages((pages) => addMessage(pages, fromNew(data)));
+          add(fromNew(data));
           if (data.senderId === me && data.clientMessageId) outbox.remove(data.clientMessageId);
         },
       },
@@ -82,7 +95,23 @@ export function useConversation(conversationId: string, me: string) {
       { conversationId },
       {
         onData(event) {
-          if (event.readerId !== me) updatePages((pages) => markOwnRead(pages, me, event.readAt));
+          if (event.readerId === me) return;
+          const latest = receipts.current.readAt;
+          if (!latest || event.readAt > latest) receipts.current.readAt = event.readAt;
+          updatePages((pages) => markOwnRead(pages, me, event.readAt));
+        },
+      },
+    ),
+  );
+
+  useSubscription(
+    trpc.chat.onMessagesDelivered.subscriptionOptions(
+      { conversationId },
+      {
+        onData(event) {
+          if (event.receiverId === me) return;
+          for (const id of event.messageIds) receipts.current.delivered.set(id, event.deliveredAt);
+          updatePages((pages) => markOwnDelivered(pages, me, event.messageIds, event.deliveredAt));
         },
       },
     ),
@@ -99,13 +128,13 @@ export function useConversation(conversationId: string, me: string) {
           content: item.content,
           clientMessageId: item.clientMessageId,
         });
-        updatePages((pages) => addMessage(pages, fromNew({ ...sent, senderId: me })));
+        add(fromNew({ ...sent, senderId: me }));
         outbox.remove(item.clientMessageId);
       } catch (error) {
         outbox.update(item.clientMessageId, { status: "failed", error: describeError(error) });
       }
     },
-    [outbox, sendMessage, conversationId, updatePages, me],
+    [outbox, sendMessage, conversationId, add, me],
   );
 
   const send = useCallback(
