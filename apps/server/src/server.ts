@@ -43,7 +43,9 @@ const securityHeaders = {
 
 /** HTTP and WebSocket on one port: `/trpc`, `/healthz`, and the web app at `/`. */
 export async function startServer(config: Config) {
-  const log = pino({ level: config.logLevel });
+  // Asynchronous writes: under overload every refused call logs, and synchronous log writes
+  // blocked the event loop long enough to time out the database pool's own handshakes.
+  const log = pino({ level: config.logLevel }, pino.destination({ dest: 1, sync: false }));
   const db = await openDatabase({
     url: config.databaseUrl,
     schema: config.databaseSchema,
@@ -194,6 +196,7 @@ export async function startServer(config: Config) {
       await redis?.presenceStore.close();
       await db.close();
       log.info("stopped");
+      log.flush();
     })();
     return closing;
   }

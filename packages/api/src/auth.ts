@@ -1,3 +1,4 @@
+import { createPublicKey, createSecretKey } from "node:crypto";
 import jwt from "jsonwebtoken";
 import { DomainError } from "./errors.ts";
 
@@ -26,8 +27,12 @@ export type VerifyToken = (token: string) => AuthUser;
  * pinned to the one key type configured, so `none` and HS/RS confusion are rejected.
  */
 export function createTokenVerifier(config: AuthConfig): VerifyToken {
-  const key = config.publicKey ?? config.secret;
-  if (!key) throw new Error("Set JWT_SECRET (HS256) or JWT_PUBLIC_KEY (RS256) to verify tokens.");
+  if (!config.publicKey && !config.secret) {
+    throw new Error("Set JWT_SECRET (HS256) or JWT_PUBLIC_KEY (RS256) to verify tokens.");
+  }
+  // A key object built once: given a string, jsonwebtoken re-parses it on every call, which
+  // made token checks a visible share of a connection's cost.
+  const key = config.publicKey ? createPublicKey(config.publicKey) : createSecretKey(Buffer.from(config.secret ?? ""));
   const algorithms: jwt.Algorithm[] = config.publicKey ? ["RS256"] : ["HS256"];
   return (token) => {
     let payload: string | jwt.JwtPayload;

@@ -24,6 +24,9 @@ const conversationInclude = {
 
 /** Catch-up reads this many messages per query, so a long absence never loads everything at once. */
 const CATCH_UP_PAGE = 500;
+/** How long delivery receipts of all subscriptions are collected into one write, and how many at most. */
+const DELIVERY_WINDOW_MS = 20;
+const DELIVERY_BATCH_MAX = 1_000;
 
 export type ChatService = ReturnType<typeof createChatService>;
 
@@ -105,6 +108,56 @@ export function createChatService({ prisma, bus, now = () => new Date(), onPubli
     return { messageIds: new Set(rows.map((row) => row.id)), deliveredAt };
   }
 
+  // Every subscription's delivery ranges of one short window go out as one statement: with many
+  // quiet conversations, a write per subscription would double the statements per message sent.
+  type DeliveryRange = { conversationId: string; receiverId: string; afterSeq: number; upToSeq: number };
+  let pendingDeliveries: DeliveryRange[] = [];
+  let deliveryTimer: NodeJS.Timeout | undefined;
+
+  function markDeliveredSoon(range: DeliveryRange) {
+    pendingDeliveries.push(range);
+    deliveryTimer ??= setTimeout(() => {
+      deliveryTimer = undefined;
+      const ranges = pendingDeliveries;
+      pendingDeliveries = [];
+      for (let start = 0; start < ranges.length; start += DELIVERY_BATCH_MAX) {
+        writeDeliveries(ranges.slice(start, start + DELIVERY_BATCH_MAX)).catch((error: unknown) =>
+          onPublishError?.(error),
+        );
+      }
+    }, DELIVERY_WINDOW_MS);
+    return Promise.resolve();
+  }
+
+  async function writeDeliveries(ranges: DeliveryRange[]) {
+    const deliveredAt = now();
+    const rows = await prisma.$queryRaw<Pick<Message, "id" | "seq" | "conversationId" | "receiverId">[]>`
+      UPDATE "Message" AS m SET "deliveredAt" = ${deliveredAt}, "updatedAt" = ${deliveredAt}
+      FROM unnest(${ranges.map((r) => r.conversationId)}::text[], ${ranges.map((r) => r.receiverId)}::text[],
+                  ${ranges.map((r) => r.afterSeq)}::int[], ${ranges.map((r) => r.upToSeq)}::int[])
+        AS r("conversationId", "receiverId", "afterSeq", "upToSeq")
+      WHERE m."conversationId" = r."conversationId" AND m."receiverId" = r."receiverId" AND m."deliveredAt" IS NULL
+        AND m."seq" > r."afterSeq" AND m."seq" <= r."upToSeq"
+      RETURNING m."id", m."seq", m."conversationId", m."receiverId"`;
+    // One receipt per conversation and receiver, as a write per subscription would have sent.
+    const byConversation = new Map<string, typeof rows>();
+    for (const row of rows) {
+      const key = `${row.conversationId}\u0000${row.receiverId}`;
+      byConversation.set(key, [...(byConversation.get(key) ?? []), row]);
+    }
+    for (const group of byConversation.values()) {
+      const [first] = group;
+      if (!first) continue;
+      const messageIds = group.sort((a, b) => a.seq - b.seq).map((row) => row.id);
+      publish(topics.deliveries(first.conversationId), {
+        conversationId: first.conversationId,
+        receiverId: first.receiverId,
+        messageIds,
+        deliveredAt,
+      });
+    }
+  }
+
   return {
     assertParticipant,
     toView,
@@ -115,7 +168,7 @@ export function createChatService({ prisma, bus, now = () => new Date(), onPubli
       return createDeliveryBatcher({
         receiverId,
         startSeq,
-        markDelivered: (afterSeq, upToSeq) => markDelivered(conversationId, receiverId, afterSeq, upToSeq),
+        markDelivered: (afterSeq, upToSeq) => markDeliveredSoon({ conversationId, receiverId, afterSeq, upToSeq }),
         onError: onPublishError,
       });
     },
