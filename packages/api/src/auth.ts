@@ -1,6 +1,10 @@
 import { createPublicKey, createSecretKey } from "node:crypto";
 import jwt from "jsonwebtoken";
 import { DomainError } from "./errors.ts";
+import { isPlainLine } from "./schemas/index.ts";
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
+const CONTROL_CHARACTERS = /[\u0000-\u001F\u007F-\u009F]/g;
 
 export interface AuthConfig {
   /** HS256 shared secret. */
@@ -53,13 +57,19 @@ export function createTokenVerifier(config: AuthConfig): VerifyToken {
       typeof payload === "string" ||
       typeof payload.sub !== "string" ||
       payload.sub.length === 0 ||
-      payload.sub.length > 100
+      payload.sub.length > 100 ||
+      !isPlainLine(payload.sub)
     ) {
       throw new DomainError("UNAUTHORIZED", "Your token does not name a user (`sub`).");
     }
     if (typeof payload.exp !== "number")
       throw new DomainError("UNAUTHORIZED", "Your token must have an expiry (`exp`).");
-    const name = typeof payload["name"] === "string" ? payload["name"].slice(0, 100) : null;
+    // A display name is shown, never trusted: made well-formed, control characters dropped.
+    const rawName = payload["name"];
+    const name =
+      typeof rawName === "string"
+        ? rawName.toWellFormed().replace(CONTROL_CHARACTERS, "").trim().slice(0, 100) || null
+        : null;
     const issuedAt = typeof payload.iat === "number" ? payload.iat : null;
     return { id: payload.sub, name, expiresAt: payload.exp * 1000, issuedAt };
   };

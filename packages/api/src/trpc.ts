@@ -25,8 +25,13 @@ const t = initTRPC.context<Context>().create({
     const retryAfter = error.cause instanceof DomainError ? (error.cause.retryAfter ?? null) : null;
     return {
       ...shape,
-      // A sentence a person can read instead of a JSON dump of the validation issues.
-      message: issues ? issues.map(describe).join("; ") : shape.message,
+      // A sentence a person can read instead of a JSON dump of the validation issues; and
+      // never the internals (SQL, file names) of an unexpected failure.
+      message: issues
+        ? issues.map(describe).join("; ")
+        : error.code === "INTERNAL_SERVER_ERROR"
+          ? "Something went wrong on our side; please try again."
+          : shape.message,
       data: {
         ...shape.data,
         issues: issues?.map((issue) => ({ ...issue, path: issue.path?.map(String) })) ?? null,
@@ -39,15 +44,36 @@ const t = initTRPC.context<Context>().create({
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
-/** Domain errors become the tRPC error of the same code, with the same message. */
+/**
+ * Domain errors become the tRPC error of the same code, with the same message; a database that
+ * cannot be reached is SERVICE_UNAVAILABLE (retry later), not a bug.
+ */
 const mapDomainErrors = t.middleware(async function mapDomainErrors({ next }) {
   const result = await next();
   if (!result.ok && result.error.cause instanceof DomainError) {
     const cause = result.error.cause;
     return { ...result, error: new TRPCError({ code: cause.code, message: cause.message, cause }) };
   }
+  if (!result.ok && result.error.code === "INTERNAL_SERVER_ERROR" && isDatabaseUnavailable(result.error.cause)) {
+    const message = "The chat's database is unavailable right now; try again in a moment.";
+    return { ...result, error: new TRPCError({ code: "SERVICE_UNAVAILABLE", message, cause: result.error.cause }) };
+  }
   return result;
 });
+
+// Prisma's codes for an unreachable or overloaded server, and the driver's words for a lost link.
+const UNAVAILABLE_CODES = new Set(["P1001", "P1002", "P1008", "P1017", "P2024"]);
+const UNAVAILABLE_TEXT =
+  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|Connection terminated|connection timeout|Query read timeout|timeout exceeded when trying to connect|DatabaseNotReachable|ConnectionClosed|SocketTimeout|Can't reach database/i;
+
+function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
+  if (!error || typeof error !== "object" || depth > 4) return false;
+  const { code, message, kind, cause, meta } = error as Record<string, unknown>;
+  if (typeof code === "string" && UNAVAILABLE_CODES.has(code)) return true;
+  if ([message, kind, code].some((text) => typeof text === "string" && UNAVAILABLE_TEXT.test(text))) return true;
+  const adapterError = (meta as { driverAdapterError?: unknown } | undefined)?.driverAdapterError;
+  return isDatabaseUnavailable(cause, depth + 1) || isDatabaseUnavailable(adapterError, depth + 1);
+}
 
 /** Mutations in flight, so a graceful shutdown can wait for acknowledged writes to finish. */
 const trackWrites = t.middleware(function trackWrites({ ctx, type, next }) {

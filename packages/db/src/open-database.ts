@@ -33,8 +33,11 @@ export async function openDatabase(options: DatabaseOptions = {}): Promise<Datab
 async function openPostgres(url: string, schema: string | undefined): Promise<Database> {
   const pool = new pg.Pool({
     connectionString: url,
-    // Fail fast when the server is unreachable instead of queueing requests forever.
+    // Fail fast when the server is unreachable instead of queueing requests forever, and
+    // when it stops answering mid-query (a network partition sends no reset).
     connectionTimeoutMillis: 5_000,
+    query_timeout: 10_000,
+    keepAlive: true,
     ...(schema ? { options: `-c search_path="${schema.replaceAll('"', "")}"` } : {}),
   });
   // An idle client whose server went away must not crash the process; the pool replaces it.
@@ -94,11 +97,19 @@ export function usePglite(pglite: PGlite): Database {
   };
 }
 
+/** Whether the database answers within two seconds (a health check must not hang). */
 async function ping(prisma: PrismaClient): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), 2_000);
+  });
+  const answer = prisma.$queryRaw`SELECT 1`.then(
+    () => true,
+    () => false,
+  );
   try {
-    await prisma.$queryRaw`SELECT 1`;
-    return true;
-  } catch {
-    return false;
+    return await Promise.race([answer, timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }

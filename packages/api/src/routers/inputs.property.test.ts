@@ -543,13 +543,11 @@ describe.each(testBackends)("procedure inputs on %s", (backend: Backend) => {
   });
 
   /**
-   * KNOWN BUGS found by the properties above, pinned as plain examples so they fail the same
-   * way on every run until fixed (see the proposed fix to `packages/api/src/schemas/index.ts`
-   * and `packages/api/src/auth.ts` in docs/reliability.md). Ids, titles and `clientMessageId`
-   * accept any string, but PostgreSQL text cannot hold NUL and the drivers re-encode lone
-   * surrogates as U+FFFD.
+   * Bugs the properties above found, pinned as plain examples: ids, titles and
+   * `clientMessageId` accepted any string, but PostgreSQL text cannot hold NUL and the drivers
+   * re-encode lone surrogates as U+FFFD (two different keys became one).
    */
-  describe("KNOWN BUG (issue 5): text PostgreSQL cannot store", () => {
+  describe("text PostgreSQL cannot store is refused up front", () => {
     it("NUL in an id, a title or a clientMessageId is a BAD_REQUEST, not an INTERNAL_SERVER_ERROR", async () => {
       const conversation = { id: ids.conversationId };
       const seeker = app.as("seeker");

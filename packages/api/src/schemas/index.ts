@@ -1,13 +1,26 @@
 import { z } from "zod";
 
-/** Ids are opaque strings (UUIDs here, ObjectIds in the seed). */
-export const id = z.string().trim().min(1, "An id is required.").max(100, "That id is too long.");
-
-export const MESSAGE_MAX_LENGTH = 2000;
-
-// Newline and tab are text; every other control character is not.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
+const CONTROL = /[\u0000-\u001F\u007F-\u009F]/;
+// In a message, newline and tab are text; every other control character is not.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
 const FORBIDDEN_CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/;
+
+/**
+ * One line of real text: no control characters, no lone surrogates. PostgreSQL refuses NUL, and
+ * would store a lone surrogate as U+FFFD, making two different keys equal.
+ */
+export const isPlainLine = (text: string) => text.isWellFormed() && !CONTROL.test(text);
+
+/** Ids are opaque strings (UUIDs here, ObjectIds in the seed). */
+export const id = z
+  .string()
+  .trim()
+  .min(1, "An id is required.")
+  .max(100, "That id is too long.")
+  .refine(isPlainLine, "An id must be plain text.");
+
+export const MESSAGE_MAX_LENGTH = 2000;
 
 /** Message text: trimmed, 1–2000 characters (as a person counts them: code points), plain text. */
 export const messageContent = z
@@ -49,7 +62,13 @@ export const sendMessageInput = z.object({
   receiverId: id.optional(),
   content: messageContent,
   /** Chosen by the client; a retry with the same value returns the first message instead of a copy. */
-  clientMessageId: z.string().trim().min(1).max(64).optional(),
+  clientMessageId: z
+    .string()
+    .trim()
+    .min(1)
+    .max(64)
+    .refine(isPlainLine, "A clientMessageId must be plain text.")
+    .optional(),
 });
 
 export const onMessageInput = z.object({
@@ -65,7 +84,8 @@ export const createJobRequestInput = z.object({
     .string()
     .trim()
     .min(3, "A title needs at least 3 characters.")
-    .max(200, "A title can be at most 200 characters."),
+    .max(200, "A title can be at most 200 characters.")
+    .refine(isPlainLine, "A title must be plain text on one line."),
 });
 
 export const createOfferInput = z.object({
