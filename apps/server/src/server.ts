@@ -12,6 +12,7 @@ import {
   createRedisRateLimiter,
   createServices,
   DomainError,
+  topics,
 } from "@naafe/api";
 import { openDatabase } from "@naafe/db";
 import { TRPCError } from "@trpc/server";
@@ -190,6 +191,7 @@ export async function startServer(config: Config) {
       for (const client of wss.clients) client.close(RESTART_CLOSE, "Server restarting");
       server.closeAllConnections();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
+      revocations.unsubscribe();
       await services.presence.close();
       await Promise.all([services.sendLimiter.close(), services.typingLimiter.close()]);
       await bus.close();
@@ -201,8 +203,17 @@ export async function startServer(config: Config) {
     return closing;
   }
 
-  /** Signs a user out everywhere: closes their connections and refuses tokens issued until now. */
+  // Sign-outs reach every instance, so a user's connections close wherever they are.
+  const revocations = bus.subscribe(topics.revocations, ({ userId }) => guard.revoke(userId));
+
+  /**
+   * Signs a user out everywhere: closes their connections (on every instance) and refuses
+   * tokens issued until now. Returns how many connections this instance closed.
+   */
   function revokeUser(userId: string) {
+    bus
+      .publish(topics.revocations, { userId })
+      .catch((error: unknown) => log.warn({ err: error }, "revocation not shared"));
     return guard.revoke(userId);
   }
 

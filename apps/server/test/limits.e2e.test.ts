@@ -125,3 +125,15 @@ describe("limits that keep one client from hurting the others", () => {
     });
   });
 });
+
+describe.skipIf(!process.env["REDIS_URL"])("revocation across instances (REDIS_URL)", () => {
+  it("closes the user's connections on every instance", async () => {
+    const shared = { REDIS_URL: process.env["REDIS_URL"] ?? "" };
+    await using a = await startTestServer(shared);
+    await using b = await startTestServer(shared);
+    await using onB = connectClient(b.url, b.token("roaming"));
+    await record(onB.client.chat.onInbox, undefined).started;
+    expect(a.server.revokeUser("roaming")).toBe(0); // nothing open on A itself
+    await waitFor(() => expect(onB.closeCodes).toContain(closeCodes.unauthorized));
+  });
+});

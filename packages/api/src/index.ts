@@ -8,6 +8,7 @@ export type {
   PresenceEvent,
   TypingEvent,
 } from "./bus/event-bus.ts";
+export { topics } from "./bus/event-bus.ts";
 export { createMemoryBus } from "./bus/memory-bus.ts";
 export { createRedisBus } from "./bus/redis-bus.ts";
 export { createRedisPresenceStore } from "./bus/redis-presence-store.ts";

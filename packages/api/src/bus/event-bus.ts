@@ -84,4 +84,6 @@ export const topics = {
   typing: (conversationId: string) => topic<TypingEvent>(`typing:${conversationId}`),
   presence: (userId: string) => topic<PresenceEvent>(`presence:${userId}`),
   inbox: (userId: string) => topic<InboxEvent>(`inbox:${userId}`),
+  /** A user signed out everywhere: every instance closes their connections. */
+  revocations: topic<{ userId: string }>("revocations"),
 };
