@@ -311,12 +311,9 @@ describe.skipIf(!DATABASE_URL)("faults against the real PostgreSQL", () => {
         await waitFor(() => expect(inbox.events.map((e) => e.id)).toEqual(acknowledged));
         inbox.stop();
 
-        // While it was down: the send was refused within seconds, /healthz said 503, and the
-        // error is one a person can act on. Soft, so each is reported on its own.
-        // KNOWN BUG (issue 5), blackhole: no query timeout, so the send and /healthz hang for as
-        // long as the partition lasts (and shutdown waits for them). Both: the client gets
-        // Prisma's own text (the failed call and its source location) as an
-        // INTERNAL_SERVER_ERROR. Proposed fixes in docs/reliability.md.
+        // While it was down: the send was refused within seconds (a partition sends no reset:
+        // the pool's query timeout ends it), /healthz said 503, and the error is one a person
+        // can act on. Soft, so each is reported on its own.
         expect.soft(failed.timedOut, `sendMessage still pending after ${failed.elapsed} ms`).toBe(false);
         expect.soft(failed.outcome).toMatchObject({ ok: false });
         expect.soft(healthWhileDown.status, "/healthz while the database is down").toBe(503);

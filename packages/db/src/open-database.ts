@@ -36,7 +36,7 @@ async function openPostgres(url: string, schema: string | undefined): Promise<Da
     // Fail fast when the server is unreachable instead of queueing requests forever, and
     // when it stops answering mid-query (a network partition sends no reset).
     connectionTimeoutMillis: 5_000,
-    query_timeout: 10_000,
+    query_timeout: 5_000,
     keepAlive: true,
     ...(schema ? { options: `-c search_path="${schema.replaceAll('"', "")}"` } : {}),
   });

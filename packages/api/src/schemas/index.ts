@@ -90,7 +90,14 @@ export const createJobRequestInput = z.object({
 
 export const createOfferInput = z.object({
   jobRequestId: id,
-  price: z.number().nonnegative("A price cannot be negative.").max(1_000_000_000).multipleOf(0.01).optional(),
+  price: z
+    .number()
+    .nonnegative("A price cannot be negative.")
+    .max(1_000_000_000, "A price can be at most 1,000,000,000.")
+    .multipleOf(0.01, "A price is in whole cents.")
+    // multipleOf lets a denormal like 5e-324 through; it would be stored as 0.00.
+    .refine((price) => price === 0 || price >= 0.01, "A price is in whole cents.")
+    .optional(),
 });
 
 export const acceptOfferInput = z.object({ offerId: id });
