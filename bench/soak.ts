@@ -12,7 +12,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -20,7 +19,7 @@ import { parseArgs } from "node:util";
 import { signToken } from "@naafe/api";
 import { TRPCClientError } from "@trpc/client";
 import pg from "pg";
-import { connectClient, record } from "../apps/server/test/harness.ts";
+import { connectClient, freePort, record } from "../apps/server/test/harness.ts";
 
 const { values: args } = parseArgs({
   options: { minutes: { type: "string", default: "3" }, pairs: { type: "string", default: "4" } },
@@ -51,14 +50,6 @@ if (baseUrl) {
 const dataDir = await mkdtemp(join(tmpdir(), "naafe-soak-"));
 const port = await freePort();
 const url = `http://127.0.0.1:${port}`;
-
-async function freePort() {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** One Node process running the server, so a signal reaches the server itself. */
 async function startServer() {

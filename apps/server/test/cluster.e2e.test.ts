@@ -1,14 +1,14 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createConnection, createServer } from "node:net";
+import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { signToken } from "@naafe/api";
 import { openDatabase } from "@naafe/db";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { connectClient, record, SECRET } from "./harness.ts";
+import { connectClient, freePort, record, SECRET } from "./harness.ts";
 
 const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
 const databaseUrl = process.env["DATABASE_URL"];
@@ -18,14 +18,6 @@ const PRESENCE_TIMEOUT_MS = 3_000;
 
 const waitFor = (assertion: () => void, timeout = 20_000) => vi.waitFor(assertion, { timeout, interval: 25 });
 const token = (id: string) => signToken({ secret: SECRET }, { id, name: id }, "1h");
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** A real server process (`apps/server/src/main.ts`), as production runs it. */
 async function spawnServer(env: Record<string, string | undefined>) {

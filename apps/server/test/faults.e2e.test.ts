@@ -14,7 +14,7 @@ import { type Database, openDatabase } from "@naafe/db";
 import { openTestDatabase } from "@naafe/db/testing";
 import { TRPCClientError } from "@trpc/client";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { connectClient, record, SECRET, startTestServer } from "./harness.ts";
+import { connectClient, freePort, record, SECRET, startTestServer } from "./harness.ts";
 
 const DATABASE_URL = process.env["DATABASE_URL"];
 const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
@@ -112,14 +112,6 @@ async function startProxy(target: URL) {
         server.close(() => resolve());
       }),
   };
-}
-
-async function freePort() {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /**

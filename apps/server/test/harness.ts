@@ -1,4 +1,5 @@
 import { mkdtemp, rm } from "node:fs/promises";
+import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type AppRouter, signToken } from "@naafe/api";
@@ -8,6 +9,15 @@ import superjson from "superjson";
 import WebSocket from "ws";
 import { loadConfig } from "../src/env.ts";
 import { startServer } from "../src/server.ts";
+
+/** A port nothing listens on right now, for servers started as separate processes. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 
 export const SECRET = "e2e-secret-that-is-long-enough-for-hs256";
 
