@@ -20,7 +20,7 @@ import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { applyWSSHandler } from "@trpc/server/adapters/ws";
 import { type Logger, pino } from "pino";
 import sirv from "sirv";
-import { type WebSocket, WebSocketServer } from "ws";
+import { WebSocketServer } from "ws";
 import { closeCodes, createConnectionGuard } from "./connection-guard.ts";
 import { demoUsers, seedDemo } from "./demo.ts";
 import type { Config } from "./env.ts";
@@ -136,7 +136,6 @@ export async function startServer(config: Config) {
     }
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
   });
-  const expiryTimers = new WeakMap<WebSocket, NodeJS.Timeout>();
   const wsHandler = applyWSSHandler({
     wss,
     router: appRouter,
@@ -166,7 +165,6 @@ export async function startServer(config: Config) {
         () => socket.close(UNAUTHORIZED_CLOSE, "Your session has expired; sign in again."),
         remaining,
       );
-      expiryTimers.set(socket, timer);
       socket.once("close", () => clearTimeout(timer));
       // Every open socket of a user, on any instance, keeps them online.
       socket.once("close", services.presence.connect(ctx.user.id));

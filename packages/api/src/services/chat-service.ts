@@ -116,7 +116,8 @@ export function createChatService({ prisma, bus, now = () => new Date(), onPubli
 
   function markDeliveredSoon(range: DeliveryRange) {
     pendingDeliveries.push(range);
-    deliveryTimer ??= setTimeout(() => {
+    if (deliveryTimer) return Promise.resolve();
+    deliveryTimer = setTimeout(() => {
       deliveryTimer = undefined;
       const ranges = pendingDeliveries;
       pendingDeliveries = [];
