@@ -12,7 +12,8 @@ redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
 local before = redis.call('ZCARD', KEYS[1])
 redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
 local newest = redis.call('ZREVRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-redis.call('PEXPIREAT', KEYS[1], newest[2])
+-- Kept one period past the newest record, so a sweep still learns when the user was last seen.
+redis.call('PEXPIREAT', KEYS[1], tonumber(newest[2]) + tonumber(ARGV[5]))
 redis.call('ZADD', KEYS[2], 'GT', ARGV[3], ARGV[4])
 if before == 0 then return 1 end
 return 0`;
@@ -73,7 +74,17 @@ export async function createRedisPresenceStore({
 
   return {
     async join(userId, instanceId, now, expiresAt) {
-      const joined = await redis.eval(JOIN, 2, connections(userId), online, instanceId, now, expiresAt, userId);
+      const joined = await redis.eval(
+        JOIN,
+        2,
+        connections(userId),
+        online,
+        instanceId,
+        now,
+        expiresAt,
+        userId,
+        expireMs,
+      );
       return joined === 1;
     },
     async leave(userId, instanceId, now) {
