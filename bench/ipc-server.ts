@@ -1,5 +1,5 @@
 import { queriesSent } from "./count-queries.ts";
-import type { MemoryUsage, ServerMessage, ServerRequest } from "./protocol.ts";
+import { errorText, type MemoryUsage, type ServerMessage, type ServerRequest } from "./protocol.ts";
 import { type Sql, seedBacklog, seedPairs } from "./seed.ts";
 
 /**
@@ -32,7 +32,7 @@ export function answerRunner({ sql, stop }: { sql: Sql; stop: () => Promise<void
       send({
         type: "reply",
         id: request.id,
-        error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+        error: errorText(error),
       });
     }
   });

@@ -6,7 +6,15 @@
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import jwt from "jsonwebtoken";
 import { type ChatClient, createClient, type ReceivedEvent } from "./clients.ts";
-import type { CatchUpResult, ConnectResult, LoadMessage, LoadRequest, SteadyResult, Target } from "./protocol.ts";
+import {
+  type CatchUpResult,
+  type ConnectResult,
+  errorText,
+  type LoadMessage,
+  type LoadRequest,
+  type SteadyResult,
+  type Target,
+} from "./protocol.ts";
 import { conversationId, userId } from "./seed.ts";
 import { percentiles, Samples } from "./stats.ts";
 
@@ -314,7 +322,7 @@ process.on("message", async (request: LoadRequest) => {
     send({
       type: "reply",
       id: request.id,
-      error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+      error: errorText(error),
     });
   }
 });

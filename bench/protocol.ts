@@ -23,6 +23,11 @@ export type ServerMessage =
   | { type: "ready"; url: string; store: string }
   | { type: "reply"; id: number; result?: unknown; error?: string };
 
+/** What a child reports back when a request failed: the stack when there is one. */
+export function errorText(error: unknown): string {
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+}
+
 export type TargetKind = "naafe" | "baseline";
 
 export interface Target {

@@ -89,25 +89,6 @@ export function createChatService({ prisma, bus, now = () => new Date(), onPubli
     };
   }
 
-  /**
-   * Marks the receiver's undelivered messages with `afterSeq < seq <= upToSeq` delivered in
-   * one statement, and tells the conversation which ones. Several sessions of the receiver
-   * may race here; `deliveredAt IS NULL` makes each message reported once.
-   */
-  async function markDelivered(conversationId: string, receiverId: string, afterSeq: number, upToSeq: number) {
-    const deliveredAt = now();
-    const rows = await prisma.$queryRaw<Pick<Message, "id" | "seq">[]>`
-      UPDATE "Message" SET "deliveredAt" = ${deliveredAt}, "updatedAt" = ${deliveredAt}
-      WHERE "conversationId" = ${conversationId} AND "receiverId" = ${receiverId} AND "deliveredAt" IS NULL
-        AND "seq" > ${afterSeq} AND "seq" <= ${upToSeq}
-      RETURNING "id", "seq"`;
-    if (rows.length > 0) {
-      const messageIds = rows.sort((a, b) => a.seq - b.seq).map((row) => row.id);
-      publish(topics.deliveries(conversationId), { conversationId, receiverId, messageIds, deliveredAt });
-    }
-    return { messageIds: new Set(rows.map((row) => row.id)), deliveredAt };
-  }
-
   // Every subscription's delivery ranges of one short window go out as one statement: with many
   // quiet conversations, a write per subscription would double the statements per message sent.
   type DeliveryRange = { conversationId: string; receiverId: string; afterSeq: number; upToSeq: number };
@@ -130,6 +111,11 @@ export function createChatService({ prisma, bus, now = () => new Date(), onPubli
     return Promise.resolve();
   }
 
+  /**
+   * Marks each range's undelivered messages (`afterSeq < seq <= upToSeq`, to its receiver)
+   * delivered in one statement, and tells each conversation which ones. Several sessions of a
+   * receiver may race here; `deliveredAt IS NULL` makes each message reported once.
+   */
   async function writeDeliveries(ranges: DeliveryRange[]) {
     const deliveredAt = now();
     const rows = await prisma.$queryRaw<Pick<Message, "id" | "seq" | "conversationId" | "receiverId">[]>`
@@ -140,16 +126,17 @@ export function createChatService({ prisma, bus, now = () => new Date(), onPubli
       WHERE m."conversationId" = r."conversationId" AND m."receiverId" = r."receiverId" AND m."deliveredAt" IS NULL
         AND m."seq" > r."afterSeq" AND m."seq" <= r."upToSeq"
       RETURNING m."id", m."seq", m."conversationId", m."receiverId"`;
-    // One receipt per conversation and receiver, as a write per subscription would have sent.
-    const byConversation = new Map<string, typeof rows>();
+    // One receipt per conversation and receiver, in order.
+    const groups = new Map<string, typeof rows>();
     for (const row of rows) {
       const key = `${row.conversationId}\u0000${row.receiverId}`;
-      byConversation.set(key, [...(byConversation.get(key) ?? []), row]);
+      const group = groups.get(key);
+      if (group) group.push(row);
+      else groups.set(key, [row]);
     }
-    for (const group of byConversation.values()) {
-      const [first] = group;
+    for (const [first, ...rest] of groups.values()) {
       if (!first) continue;
-      const messageIds = group.sort((a, b) => a.seq - b.seq).map((row) => row.id);
+      const messageIds = [first, ...rest].sort((a, b) => a.seq - b.seq).map((row) => row.id);
       publish(topics.deliveries(first.conversationId), {
         conversationId: first.conversationId,
         receiverId: first.receiverId,
@@ -157,12 +144,12 @@ export function createChatService({ prisma, bus, now = () => new Date(), onPubli
         deliveredAt,
       });
     }
+    return { messageIds: new Set(rows.map((row) => row.id)), deliveredAt };
   }
 
   return {
     assertParticipant,
     toView,
-    markDelivered,
 
     /** Batches what one `onMessage` subscription of `receiverId` hands out, starting after `startSeq`. */
     deliveryBatcher(conversationId: string, receiverId: string, startSeq: number) {
@@ -237,7 +224,9 @@ export function createChatService({ prisma, bus, now = () => new Date(), onPubli
       const first = undelivered[0];
       const last = undelivered.at(-1);
       if (first && last) {
-        const delivered = await markDelivered(conversationId, userId, first.seq - 1, last.seq);
+        const delivered = await writeDeliveries([
+          { conversationId, receiverId: userId, afterSeq: first.seq - 1, upToSeq: last.seq },
+        ]);
         for (const message of messages) {
           if (delivered.messageIds.has(message.id)) message.deliveredAt = delivered.deliveredAt;
         }
