@@ -55,7 +55,7 @@ export async function startServer(config: Config) {
   const redis = config.redisUrl ? await connectRedis(config.redisUrl, config.presenceTimeoutMs, log) : null;
   const bus = redis?.bus ?? createMemoryBus();
   const services = createServices({
-    prisma: db.prisma,
+    db,
     bus,
     presenceStore: redis?.presenceStore,
     presence: { expireMs: config.presenceTimeoutMs, heartbeatMs: Math.floor(config.presenceTimeoutMs / 3) },

@@ -1,4 +1,4 @@
-import type { PrismaClient } from "@naafe/db";
+import type { Database } from "@naafe/db";
 import { type AuthConfig, type AuthUser, createTokenVerifier } from "./auth.ts";
 import type { EventBus } from "./bus/event-bus.ts";
 import { DomainError } from "./errors.ts";
@@ -9,7 +9,7 @@ import { createMemoryRateLimiter, type RateLimit, type RateLimiter } from "./ser
 import { createTypingService, type TypingOptions } from "./services/typing-service.ts";
 
 export interface ServicesOptions {
-  prisma: PrismaClient;
+  db: Pick<Database, "prisma" | "query">;
   bus: EventBus;
   auth: AuthConfig;
   /** Demo sign-in as these seeded users, with tokens signed by `auth.secret`. Never in production. */
@@ -31,8 +31,9 @@ export interface ServicesOptions {
 /** Everything the procedures need, built once per process. */
 export function createServices(options: ServicesOptions) {
   const createLimiter = options.createLimiter ?? ((_name, limit, what) => createMemoryRateLimiter(limit, what));
-  const { prisma, bus, now, onPublishError } = options;
-  const chat = createChatService({ prisma, bus, now, onPublishError });
+  const { db, bus, now, onPublishError } = options;
+  const { prisma } = db;
+  const chat = createChatService({ db, bus, now, onPublishError });
   return {
     prisma,
     bus,

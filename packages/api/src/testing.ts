@@ -12,7 +12,7 @@ export async function createTestApp(backend: Backend, options: Partial<ServicesO
   const db = await openTestDatabase(backend);
   const bus = options.bus ?? createMemoryBus();
   const services = createServices({
-    prisma: db.prisma,
+    db,
     bus,
     auth: { secret: TEST_SECRET },
     sendLimit: { burst: 10_000, perSecond: 10_000 },

@@ -56,6 +56,7 @@ describe.each(testBackends)("chat router on %s", (backend) => {
 
       const stored = await app.db.prisma.message.findUniqueOrThrow({ where: { id: sent.messageId } });
       expect(stored).toMatchObject({ senderId: "seeker", receiverId: "provider", read: false, readAt: null });
+      expect(stored.timestamp).toEqual(sent.timestamp);
     });
 
     it("keeps text as text: HTML is stored verbatim, newlines and tabs survive", async () => {
