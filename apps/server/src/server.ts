@@ -22,6 +22,7 @@ import { type Logger, pino } from "pino";
 import sirv from "sirv";
 import { WebSocketServer } from "ws";
 import { closeCodes, createConnectionGuard } from "./connection-guard.ts";
+import { writePerTick } from "./cork.ts";
 import { demoUsers, seedDemo } from "./demo.ts";
 import type { Config } from "./env.ts";
 
@@ -134,7 +135,10 @@ export async function startServer(config: Config) {
       socket.end("HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n");
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      writePerTick(ws, socket);
+      wss.emit("connection", ws, req);
+    });
   });
   const wsHandler = applyWSSHandler({
     wss,
