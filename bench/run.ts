@@ -42,7 +42,7 @@ Options:
   --instances N       server processes sharing PostgreSQL, fanned out over Redis (REDIS_URL,
                       default redis://127.0.0.1:6379); partners connect to different instances
   --out DIR           where results go (default bench/results)
-  --cpu-prof          profile our server (node --cpu-prof) and print where its time went
+  --cpu-prof          profile the servers (node --cpu-prof) and print where their time went
   --smoke             tiny sizes, a few seconds: checks that everything runs (for CI)
   --keep-db           keep the bench database / data directory afterwards
   -h, --help          this text
@@ -202,7 +202,7 @@ async function openSide(kind: TargetKind): Promise<Side> {
       await admin.end();
     };
   }
-  const profileDir = options.cpuProf && kind === "naafe" ? join(options.out, `${stamp}-profile`) : undefined;
+  const profileDir = options.cpuProf ? join(options.out, `${stamp}-${kind}-profile`) : undefined;
   let servers: ServerChild[];
   try {
     servers = await startServers(kind, env, profileDir);
@@ -653,7 +653,11 @@ writeFileSync(
 );
 writeFileSync(join(options.out, "latest.json"), `${JSON.stringify(json, null, 2)}\n`);
 console.log(`\nWrote ${relative(process.cwd(), jsonFile)} and ${relative(process.cwd(), svgFile)}`);
-if (options.cpuProf) console.log(`\n${summarizeProfiles(join(options.out, `${stamp}-profile`))}`);
+if (options.cpuProf) {
+  for (const report of reports) {
+    console.log(`\n${report.kind}: ${summarizeProfiles(join(options.out, `${stamp}-${report.kind}-profile`))}`);
+  }
+}
 
 // The smoke run checks that the whole chain works, not how fast: it fails only when it does not.
 if (smoke) {
