@@ -1,6 +1,6 @@
 import { prepareTestDatabases, testBackends } from "@naafe/db/testing";
 import jwt from "jsonwebtoken";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { createTestApp, TEST_SECRET } from "../testing.ts";
 
 /** Reads `count` events from a subscription's async iterable, then stops it. */
@@ -179,6 +179,66 @@ describe.each(testBackends)("chat router on %s", (backend) => {
       expect(await app.as("provider").chat.unreadCount()).toEqual({ total: 200 });
       const seqs = sent.map((m) => m.seq).sort((a, b) => a - b);
       expect(seqs).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+    });
+
+    it("stores sends that arrive together in order, each conversation with its own seqs and counters", async () => {
+      await using app = await createTestApp(backend);
+      const first = (await app.openConversation()).conversation;
+      const second = (await app.openConversation("seeker", "other-provider")).conversation;
+      // Interleaved, from both sides, all submitted at once (participants already known): one statement.
+      for (const { id } of [first, second]) await app.as("seeker").chat.conversation({ conversationId: id });
+      const statements = vi.spyOn(app.db, "query");
+      const plan = Array.from({ length: 12 }, (_, i) => ({
+        from: i % 3 === 0 ? (i % 2 === 0 ? "provider" : "other-provider") : "seeker",
+        conversationId: i % 2 === 0 ? first.id : second.id,
+        content: `m${i}`,
+      }));
+      const sent = await Promise.all(
+        plan.map(({ from, conversationId, content }) => app.as(from).chat.sendMessage({ conversationId, content })),
+      );
+      expect(statements).toHaveBeenCalledTimes(1);
+      for (const conversation of [first, second]) {
+        const mine = plan
+          .map((step, i) => ({ ...step, seq: sent[i]?.seq }))
+          .filter((step) => step.conversationId === conversation.id);
+        expect(mine.map((step) => step.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+        const stored = await app.db.prisma.conversation.findUniqueOrThrow({ where: { id: conversation.id } });
+        const last = mine.at(-1);
+        expect(stored).toMatchObject({
+          messageCount: 6,
+          lastMessageContent: last?.content,
+          lastMessageSenderId: last?.from,
+          unreadCountSeeker: mine.filter((step) => step.from !== "seeker").length,
+          unreadCountProvider: mine.filter((step) => step.from === "seeker").length,
+        });
+        const { messages } = await app.as("seeker").chat.messages({ conversationId: conversation.id });
+        expect(messages.map((m) => m.content)).toEqual(mine.map((step) => step.content));
+      }
+    });
+
+    it("fails only the resent and the closed sends of a batch, not the others sent with them", async () => {
+      await using app = await createTestApp(backend);
+      const open = (await app.openConversation()).conversation;
+      const closed = (await app.openConversation("seeker", "other-provider")).conversation;
+      const original = await app
+        .as("seeker")
+        .chat.sendMessage({ conversationId: open.id, content: "first", clientMessageId: "c-1" });
+      await app.db.prisma.conversation.update({ where: { id: closed.id }, data: { isActive: false } });
+      await app.as("seeker").chat.conversation({ conversationId: closed.id });
+      const statements = vi.spyOn(app.db, "query");
+      const [resent, fresh, refused] = await Promise.allSettled([
+        app.as("seeker").chat.sendMessage({ conversationId: open.id, content: "first", clientMessageId: "c-1" }),
+        app.as("seeker").chat.sendMessage({ conversationId: open.id, content: "second", clientMessageId: "c-2" }),
+        app.as("seeker").chat.sendMessage({ conversationId: closed.id, content: "too late" }),
+      ]);
+      expect(resent).toMatchObject({ status: "fulfilled", value: { messageId: original.messageId, seq: 1 } });
+      expect(fresh).toMatchObject({ status: "fulfilled", value: { content: "second", seq: 2 } });
+      expect(refused).toMatchObject({ status: "rejected", reason: { code: "FORBIDDEN" } });
+      // Tried together first; the duplicate rolled that back, so each was stored on its own.
+      expect(statements.mock.calls.map(([, params]) => (params[0] as string[]).length)).toEqual([3, 1, 1, 1]);
+      expect(await app.db.prisma.message.count()).toBe(2);
+      expect(await app.as("provider").chat.unreadCount()).toEqual({ total: 2 });
+      expect(await app.as("other-provider").chat.unreadCount()).toEqual({ total: 0 });
     });
 
     it("answers a sender over the limit with TOO_MANY_REQUESTS and a retry-after", async () => {

@@ -4,6 +4,7 @@ import { type EventBus, type MessageEvent, type Topic, topics } from "../bus/eve
 import { badRequest, DomainError, forbidden, notFound } from "../errors.ts";
 import type { SendMessageInput } from "../schemas/index.ts";
 import { createDeliveryBatcher } from "./delivery-batcher.ts";
+import { createGroupCommit } from "./group-commit.ts";
 
 export interface ChatDeps {
   db: Pick<Database, "prisma" | "query">;
@@ -23,27 +24,46 @@ const conversationInclude = {
 } as const;
 
 /**
- * Stores a message ($2) in conversation $1 and bumps the conversation's counters in one
- * statement. It runs straight through the driver (`db.query`): it is the statement every send
- * pays for, and Prisma's raw-query pipeline cost more CPU than the statement itself.
+ * Stores a batch of messages (arrays of ids, conversations, senders, receivers, contents,
+ * clientMessageIds and timestamps, in order) and bumps each conversation's message count,
+ * lastMessage and its receivers' unread counts, in one statement. A conversation's messages
+ * get consecutive seqs in batch order, continuing from its count, which the UPDATE reads
+ * under the row lock; messages of closed conversations are not stored and not returned. It
+ * runs straight through the driver (`db.query`): it is the statement every send pays for,
+ * and Prisma's raw-query pipeline cost more CPU than the statement itself.
  */
-const SEND_MESSAGE = `
-  WITH conversation AS (
-    UPDATE "Conversation" SET
-      "messageCount" = "messageCount" + 1,
-      "lastMessageContent" = $5,
-      "lastMessageSenderId" = $3,
-      "lastMessageTimestamp" = $7,
-      "unreadCountSeeker" = "unreadCountSeeker" + (CASE WHEN "participantSeeker" = $4 THEN 1 ELSE 0 END),
-      "unreadCountProvider" = "unreadCountProvider" + (CASE WHEN "participantProvider" = $4 THEN 1 ELSE 0 END),
-      "updatedAt" = $7
-    WHERE "id" = $1 AND "isActive"
-    RETURNING "messageCount"
+const STORE_MESSAGES = `
+  WITH input AS (
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamp(3)[])
+      WITH ORDINALITY AS i("id", "conversationId", "senderId", "receiverId", "content", "clientMessageId", "timestamp", "n")
+  ), totals AS (
+    SELECT i."conversationId",
+      count(*)::int AS "added",
+      count(*) FILTER (WHERE i."receiverId" = c."participantSeeker")::int AS "toSeeker",
+      count(*) FILTER (WHERE i."receiverId" = c."participantProvider")::int AS "toProvider",
+      (array_agg(i."content" ORDER BY i."n" DESC))[1] AS "lastContent",
+      (array_agg(i."senderId" ORDER BY i."n" DESC))[1] AS "lastSenderId",
+      (array_agg(i."timestamp" ORDER BY i."n" DESC))[1] AS "lastAt"
+    FROM input i JOIN "Conversation" c ON c."id" = i."conversationId"
+    GROUP BY i."conversationId"
+  ), conversation AS (
+    UPDATE "Conversation" c SET
+      "messageCount" = c."messageCount" + t."added",
+      "lastMessageContent" = t."lastContent",
+      "lastMessageSenderId" = t."lastSenderId",
+      "lastMessageTimestamp" = t."lastAt",
+      "unreadCountSeeker" = c."unreadCountSeeker" + t."toSeeker",
+      "unreadCountProvider" = c."unreadCountProvider" + t."toProvider",
+      "updatedAt" = t."lastAt"
+    FROM totals t
+    WHERE c."id" = t."conversationId" AND c."isActive"
+    RETURNING c."id", c."messageCount" - t."added" AS "seqBefore"
   )
   INSERT INTO "Message" ("id", "conversationId", "seq", "senderId", "receiverId", "content", "clientMessageId", "timestamp", "createdAt", "updatedAt")
-  SELECT $2, $1, "messageCount", $3, $4, $5, $6, $7, $7, $7
-  FROM conversation
-  RETURNING "seq"`;
+  SELECT i."id", i."conversationId", c."seqBefore" + row_number() OVER (PARTITION BY i."conversationId" ORDER BY i."n"),
+    i."senderId", i."receiverId", i."content", i."clientMessageId", i."timestamp", i."timestamp", i."timestamp"
+  FROM input i JOIN conversation c ON c."id" = i."conversationId"
+  RETURNING "id", "seq"`;
 
 /** Catch-up reads this many messages per query, so a long absence never loads everything at once. */
 const CATCH_UP_PAGE = 500;
@@ -171,6 +191,35 @@ export function createChatService({ db, bus, now = () => new Date(), onPublishEr
     return { messageIds: new Set(rows.map((row) => row.id)), deliveredAt };
   }
 
+  type NewMessage = Omit<MessageEvent, "seq">;
+  /** Each message's seq, "closed" (its conversation is closed) or "duplicate" (its clientMessageId was used). */
+  type Stored = number | "closed" | "duplicate";
+
+  async function storeMessages(batch: NewMessage[]): Promise<Stored[]> {
+    let rows: Pick<Message, "id" | "seq">[];
+    try {
+      rows = await db.query<Pick<Message, "id" | "seq">>(STORE_MESSAGES, [
+        batch.map((m) => m.messageId),
+        batch.map((m) => m.conversationId),
+        batch.map((m) => m.senderId),
+        batch.map((m) => m.receiverId),
+        batch.map((m) => m.content),
+        batch.map((m) => m.clientMessageId),
+        batch.map((m) => m.timestamp.toISOString()),
+      ]);
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      // One resent message rolled the whole batch back: store each on its own.
+      if (batch.length > 1) return (await Promise.all(batch.map((message) => storeMessages([message])))).flat();
+      if (batch[0]?.clientMessageId === null) throw error;
+      return ["duplicate"];
+    }
+    const seqs = new Map(rows.map((row) => [row.id, row.seq]));
+    return batch.map((message) => seqs.get(message.messageId) ?? "closed");
+  }
+  // Sends that arrive while the database is busy share one statement and one commit.
+  const store = createGroupCommit(storeMessages);
+
   return {
     assertParticipant,
     toView,
@@ -274,7 +323,8 @@ export function createChatService({ db, bus, now = () => new Date(), onPublishEr
     /**
      * Stores a message and, in the same statement, bumps the conversation's message count,
      * lastMessage and the receiver's unread count: one round trip, all or nothing, and
-     * concurrent sends queue on the conversation row so none is lost.
+     * concurrent sends queue on the conversation row so none is lost. Sends that arrive
+     * together share that statement (`createGroupCommit`).
      */
     async sendMessage(senderId: string, input: SendMessageInput) {
       const { conversationId, content, clientMessageId = null } = input;
@@ -282,46 +332,37 @@ export function createChatService({ db, bus, now = () => new Date(), onPublishEr
       if (input.receiverId !== undefined && input.receiverId !== receiverId) {
         throw badRequest("The receiver must be the other participant of this conversation.");
       }
-      const id = randomUUID();
-      const timestamp = now();
-      let rows: Pick<Message, "seq">[];
-      try {
-        rows = await db.query<Pick<Message, "seq">>(SEND_MESSAGE, [
-          conversationId,
-          id,
-          senderId,
-          receiverId,
-          content,
-          clientMessageId,
-          timestamp.toISOString(),
-        ]);
-      } catch (error) {
-        // The same clientMessageId again: the whole statement rolled back; answer with the original.
-        if (clientMessageId !== null && isUniqueViolation(error)) {
-          const original = await prisma.message.findUnique({
-            where: { conversationId_senderId_clientMessageId: { conversationId, senderId, clientMessageId } },
-          });
-          if (original) return toSent(original);
-        }
-        throw error;
-      }
-      const stored = rows[0];
-      if (!stored)
-        throw new DomainError("FORBIDDEN", "This conversation is closed; it can be read but not written to.");
-      const event: MessageEvent = {
-        messageId: id,
+      const message: NewMessage = {
+        messageId: randomUUID(),
         conversationId,
-        seq: stored.seq,
         senderId,
         receiverId,
         content,
-        timestamp,
+        timestamp: now(),
         clientMessageId,
       };
+      const stored = await store(message);
+      if (stored === "duplicate" && clientMessageId !== null) {
+        // The same clientMessageId again (a retry): answer with the original, store nothing.
+        const original = await prisma.message.findUniqueOrThrow({
+          where: { conversationId_senderId_clientMessageId: { conversationId, senderId, clientMessageId } },
+        });
+        return toSent(original);
+      }
+      if (typeof stored !== "number")
+        throw new DomainError("FORBIDDEN", "This conversation is closed; it can be read but not written to.");
+      const event: MessageEvent = { ...message, seq: stored };
       publish(topics.messages(conversationId), event);
       publish(topics.inbox(receiverId), { kind: "message", conversationId });
       publish(topics.inbox(senderId), { kind: "message", conversationId });
-      return { messageId: id, conversationId, content, timestamp, seq: stored.seq, clientMessageId };
+      return {
+        messageId: event.messageId,
+        conversationId,
+        content,
+        timestamp: event.timestamp,
+        seq: event.seq,
+        clientMessageId,
+      };
     },
 
     /**
