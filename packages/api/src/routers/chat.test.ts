@@ -241,6 +241,33 @@ describe.each(testBackends)("chat router on %s", (backend) => {
       expect(await app.as("other-provider").chat.unreadCount()).toEqual({ total: 0 });
     });
 
+    it("reports each send of a batch retried one by one with its own outcome", async () => {
+      await using app = await createTestApp(backend);
+      const { conversation } = await app.openConversation();
+      const conversationId = conversation.id;
+      const seeker = app.as("seeker");
+      await seeker.chat.sendMessage({ conversationId, content: "first", clientMessageId: "c-1" });
+      // The batch fails on the resend; then, stored alone, "unlucky" loses its connection.
+      const query = app.db.query.bind(app.db);
+      const statements = vi.spyOn(app.db, "query").mockImplementation((text, params) => {
+        const contents = params[4] as string[];
+        if (contents.length === 1 && contents[0] === "unlucky") {
+          return Promise.reject(new Error("Connection terminated unexpectedly"));
+        }
+        return query(text, params);
+      });
+      const [resent, unlucky, fine] = await Promise.allSettled([
+        seeker.chat.sendMessage({ conversationId, content: "first", clientMessageId: "c-1" }),
+        seeker.chat.sendMessage({ conversationId, content: "unlucky", clientMessageId: "c-2" }),
+        seeker.chat.sendMessage({ conversationId, content: "fine", clientMessageId: "c-3" }),
+      ]);
+      expect(resent).toMatchObject({ status: "fulfilled", value: { seq: 1 } });
+      expect(unlucky).toMatchObject({ status: "rejected", reason: { code: "SERVICE_UNAVAILABLE" } });
+      expect(fine).toMatchObject({ status: "fulfilled", value: { content: "fine", seq: 2 } });
+      expect(statements.mock.calls.map(([, params]) => (params[0] as string[]).length)).toEqual([3, 1, 1, 1]);
+      expect(await app.db.prisma.message.count()).toBe(2);
+    });
+
     it("answers a sender over the limit with TOO_MANY_REQUESTS and a retry-after", async () => {
       await using app = await createTestApp(backend, { sendLimit: { burst: 3, perSecond: 0.5 } });
       const { conversation } = await app.openConversation();

@@ -203,8 +203,11 @@ export function createChatService({ db, bus, now = () => new Date(), onPublishEr
   }
 
   type NewMessage = Omit<MessageEvent, "seq">;
-  /** Each message's seq, "closed" (its conversation is closed) or "duplicate" (its clientMessageId was used). */
-  type Stored = number | "closed" | "duplicate";
+  /**
+   * Each message's seq, "closed" (its conversation is closed), "duplicate" (its clientMessageId
+   * was used) or the error that kept it from being stored.
+   */
+  type Stored = number | "closed" | "duplicate" | { error: unknown };
 
   async function storeMessages(batch: NewMessage[]): Promise<Stored[]> {
     let rows: Pick<Message, "id" | "seq">[];
@@ -220,10 +223,14 @@ export function createChatService({ db, bus, now = () => new Date(), onPublishEr
       ]);
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
-      // One resent message rolled the whole batch back: store each on its own.
-      if (batch.length > 1) return (await Promise.all(batch.map((message) => storeMessages([message])))).flat();
-      if (batch[0]?.clientMessageId === null) throw error;
-      return ["duplicate"];
+      if (batch.length === 1) return [batch[0]?.clientMessageId === null ? { error } : "duplicate"];
+      // One resent message rolled the whole batch back: store each on its own, in order, each
+      // with its own outcome (one failing must not report the others, already stored, as failed).
+      const outcomes: Stored[] = [];
+      for (const message of batch) {
+        outcomes.push(...(await storeMessages([message]).catch((failure: unknown) => [{ error: failure }])));
+      }
+      return outcomes;
     }
     const seqs = new Map(rows.map((row) => [row.id, row.seq]));
     return batch.map((message) => seqs.get(message.messageId) ?? "closed");
@@ -353,6 +360,7 @@ export function createChatService({ db, bus, now = () => new Date(), onPublishEr
         clientMessageId,
       };
       const stored = await store(message);
+      if (typeof stored === "object") throw stored.error;
       if (stored === "duplicate" && clientMessageId !== null) {
         // The same clientMessageId again (a retry): answer with the original, store nothing.
         const original = await prisma.message.findUniqueOrThrow({
