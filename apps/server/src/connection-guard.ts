@@ -104,7 +104,10 @@ export function createConnectionGuard(limits: GuardLimits, now = () => Date.now(
   function watchSubscriptions(socket: WebSocket) {
     const running = new Set<string | number>();
     socket.on("message", (data) => {
-      for (const message of parseMessages(String(data))) {
+      const text = String(data);
+      // Only subscription frames change the count; sends, the bulk of the traffic, skip a second parse.
+      if (!text.includes('"subscription')) return;
+      for (const message of parseMessages(text)) {
         if (message.method === "subscription") running.add(message.id);
         else if (message.method === "subscription.stop") running.delete(message.id);
       }
