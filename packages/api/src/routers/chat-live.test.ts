@@ -1,5 +1,6 @@
 import { prepareTestDatabases, testBackends } from "@naafe/db/testing";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
+import { topics } from "../bus/event-bus.ts";
 import { createMemoryPresenceStore } from "../services/presence-service.ts";
 import { createTestApp } from "../testing.ts";
 
@@ -114,6 +115,12 @@ describe.each(testBackends)("live chat on %s", (backend) => {
       expect(await provider.next()).toMatchObject({ isTyping: true });
       await app.as("seeker").chat.sendMessage({ conversationId, content: "done typing" });
       expect(await provider.next(200)).toMatchObject({ userId: "seeker", isTyping: false });
+      // Not typing, a send publishes no typing event at all (with Redis, that is a publish saved per message).
+      const publish = vi.spyOn(app.bus, "publish");
+      await app.as("seeker").chat.sendMessage({ conversationId, content: "and another" });
+      await app.as("provider").chat.sendMessage({ conversationId, content: "a reply" });
+      expect(publish.mock.calls.map(([topic]) => topic.name)).not.toContain(topics.typing(conversationId).name);
+      expect(await provider.anyWithin(200)).toBe(false);
     });
   });
 

@@ -32,8 +32,7 @@ export const chatRouter = {
   sendMessage: protectedProcedure.input(sendMessageInput).mutation(async ({ ctx, input }) => {
     await ctx.sendLimiter.take(ctx.user.id);
     const sent = await ctx.chat.sendMessage(ctx.user.id, input);
-    // Whoever sent has stopped typing; the other screen need not wait for the expiry.
-    ctx.typing.set(ctx.user.id, input.conversationId, false);
+    ctx.typing.sent(ctx.user.id, input.conversationId);
     return sent;
   }),
 

@@ -36,6 +36,15 @@ export function createTypingService({ bus, options, onPublishError }: TypingDeps
   return {
     expireMs,
 
+    /**
+     * The user sent a message in the conversation: if they were typing (as far as this process
+     * passed on), they have stopped, and the other screen need not wait for the expiry. Not
+     * typing, nothing is published: a send must not cost a second event.
+     */
+    sent(userId: string, conversationId: string) {
+      if (lastSent.get(`${userId}\u0000${conversationId}`)?.isTyping) this.set(userId, conversationId, false);
+    },
+
     /** Passes the state on unless it repeats the last one within `throttleMs`; answers whether it did. */
     set(userId: string, conversationId: string, isTyping: boolean): boolean {
       const key = `${userId}\u0000${conversationId}`;
