@@ -33,8 +33,24 @@ export function createTypingService({ bus, options, onPublishError }: TypingDeps
     for (const [key, sent] of lastSent) if (now - sent.at >= Math.max(expireMs, throttleMs)) lastSent.delete(key);
   }
 
+  const keyOf = (userId: string, conversationId: string) => `${userId}\u0000${conversationId}`;
+
+  /** Passes the state on unless it repeats the last one within `throttleMs`; answers whether it did. */
+  function set(userId: string, conversationId: string, isTyping: boolean): boolean {
+    const key = keyOf(userId, conversationId);
+    const now = Date.now();
+    const last = lastSent.get(key);
+    if (last && last.isTyping === isTyping && now - last.at < throttleMs) return false;
+    if (lastSent.size >= 10_000) forgetStale(now);
+    lastSent.set(key, { isTyping, at: now });
+    const event: TypingEvent = { conversationId, userId, isTyping };
+    bus.publish(topics.typing(conversationId), event).catch((error: unknown) => onPublishError?.(error));
+    return true;
+  }
+
   return {
     expireMs,
+    set,
 
     /**
      * The user sent a message in the conversation: if they were typing (as far as this process
@@ -42,20 +58,7 @@ export function createTypingService({ bus, options, onPublishError }: TypingDeps
      * typing, nothing is published: a send must not cost a second event.
      */
     sent(userId: string, conversationId: string) {
-      if (lastSent.get(`${userId}\u0000${conversationId}`)?.isTyping) this.set(userId, conversationId, false);
-    },
-
-    /** Passes the state on unless it repeats the last one within `throttleMs`; answers whether it did. */
-    set(userId: string, conversationId: string, isTyping: boolean): boolean {
-      const key = `${userId}\u0000${conversationId}`;
-      const now = Date.now();
-      const last = lastSent.get(key);
-      if (last && last.isTyping === isTyping && now - last.at < throttleMs) return false;
-      if (lastSent.size >= 10_000) forgetStale(now);
-      lastSent.set(key, { isTyping, at: now });
-      const event: TypingEvent = { conversationId, userId, isTyping };
-      bus.publish(topics.typing(conversationId), event).catch((error: unknown) => onPublishError?.(error));
-      return true;
+      if (lastSent.get(keyOf(userId, conversationId))?.isTyping) set(userId, conversationId, false);
     },
 
     /**
