@@ -20,7 +20,8 @@ export interface Database {
   /**
    * One statement with `$1…` parameters, straight through the driver: for the few hot
    * statements (sending a message) where Prisma's query pipeline costs more than the statement.
-   * Pass dates as ISO strings; the columns are UTC `timestamp`s.
+   * On PostgreSQL each text becomes a prepared statement, so pass constant texts only. Pass
+   * dates as ISO strings; the columns are UTC `timestamp`s.
    */
   query<T>(text: string, params: unknown[]): Promise<T[]>;
   /** Whether the database answers right now (for health checks). */
@@ -67,7 +68,8 @@ async function openPostgres(url: string, schema: string | undefined): Promise<Da
   return {
     prisma,
     kind: "postgres",
-    query: async <T>(text: string, params: unknown[]) => (await pool.query(text, params)).rows as T[],
+    query: async <T>(text: string, values: unknown[]) =>
+      (await pool.query({ name: nameOf(text), text, values })).rows as T[],
     ping: () => ping(prisma),
     async close() {
       await prisma.$disconnect();
@@ -78,6 +80,15 @@ async function openPostgres(url: string, schema: string | undefined): Promise<Da
 
 async function openPglite(dataDir: string | undefined): Promise<Database> {
   return usePglite(await migratedPglite(dataDir));
+}
+
+// `query` names each statement after its text, so each connection parses and plans it once
+// (the send statement's planning cost more than running it). Its texts are a few constants.
+const statementNames = new Map<string, string>();
+function nameOf(text: string) {
+  const name = statementNames.get(text) ?? `naafe_${statementNames.size + 1}`;
+  statementNames.set(text, name);
+  return name;
 }
 
 /** A PGlite (in memory without `dataDir`) with all migrations applied. */
