@@ -45,21 +45,18 @@ export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
 /**
- * Domain errors become the tRPC error of the same code, with the same message; a database that
- * cannot be reached is SERVICE_UNAVAILABLE (retry later), not a bug.
+ * The error a caller sees: a domain error becomes the tRPC error of the same code, with the same
+ * message; a database that cannot be reached is SERVICE_UNAVAILABLE (retry later), not a bug.
  */
-const mapDomainErrors = t.middleware(async function mapDomainErrors({ next }) {
-  const result = await next();
-  if (!result.ok && result.error.cause instanceof DomainError) {
-    const cause = result.error.cause;
-    return { ...result, error: new TRPCError({ code: cause.code, message: cause.message, cause }) };
-  }
-  if (!result.ok && result.error.code === "INTERNAL_SERVER_ERROR" && isDatabaseUnavailable(result.error.cause)) {
+function publicError(error: TRPCError): TRPCError | null {
+  const cause = error.cause;
+  if (cause instanceof DomainError) return new TRPCError({ code: cause.code, message: cause.message, cause });
+  if (error.code === "INTERNAL_SERVER_ERROR" && isDatabaseUnavailable(cause)) {
     const message = "The chat's database is unavailable right now; try again in a moment.";
-    return { ...result, error: new TRPCError({ code: "SERVICE_UNAVAILABLE", message, cause: result.error.cause }) };
+    return new TRPCError({ code: "SERVICE_UNAVAILABLE", message, cause });
   }
-  return result;
-});
+  return null;
+}
 
 // Prisma's codes for an unreachable or overloaded server, and the driver's words for a lost link.
 const UNAVAILABLE_CODES = new Set(["P1001", "P1002", "P1008", "P1017", "P2024"]);
@@ -75,14 +72,28 @@ function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
   return isDatabaseUnavailable(cause, depth + 1) || isDatabaseUnavailable(adapterError, depth + 1);
 }
 
-/** Mutations in flight, so a graceful shutdown can wait for acknowledged writes to finish. */
-const trackWrites = t.middleware(function trackWrites({ ctx, type, next }) {
-  return type === "mutation" ? ctx.writes.track(next()) : next();
-});
+/**
+ * Runs a procedure's call: mutations are tracked, so a graceful shutdown can wait for
+ * acknowledged writes to finish, and failures are turned into `publicError`s. One middleware,
+ * not one per concern: each level of tRPC's middleware chain costs on every message.
+ */
+async function settle<R extends { ok: true } | { ok: false; error: TRPCError }>(
+  ctx: Context,
+  type: string,
+  call: Promise<R>,
+): Promise<R> {
+  const result = await (type === "mutation" ? ctx.writes.track(call) : call);
+  if (!result.ok) throw publicError(result.error) ?? result.error;
+  return result;
+}
 
-export const publicProcedure = t.procedure.use(trackWrites).use(mapDomainErrors);
+export const publicProcedure = t.procedure.use(({ ctx, type, next }) => settle(ctx, type, next()));
 
-export const protectedProcedure = publicProcedure.use(function isAuthed({ ctx, next }) {
-  if (!ctx.user) throw ctx.authError ?? new DomainError("UNAUTHORIZED", "Sign in to use the chat.");
-  return next({ ctx: { user: ctx.user } });
+export const protectedProcedure = t.procedure.use(({ ctx, type, next }) => {
+  const { user } = ctx;
+  if (!user) {
+    const cause = ctx.authError ?? new DomainError("UNAUTHORIZED", "Sign in to use the chat.");
+    throw new TRPCError({ code: cause.code, message: cause.message, cause });
+  }
+  return settle(ctx, type, next({ ctx: { user } }));
 });
