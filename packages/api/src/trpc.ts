@@ -1,7 +1,7 @@
 import { initTRPC, TRPCError } from "@trpc/server";
-import superjson from "superjson";
 import type { Context } from "./context.ts";
 import { DomainError } from "./errors.ts";
+import { transformer } from "./transformer.ts";
 
 interface Issue {
   message: string;
@@ -19,7 +19,7 @@ function describe(issue: Issue) {
 }
 
 const t = initTRPC.context<Context>().create({
-  transformer: superjson,
+  transformer,
   errorFormatter({ shape, error }) {
     const issues = issuesOf(error);
     const retryAfter = error.cause instanceof DomainError ? (error.cause.retryAfter ?? null) : null;

@@ -1,5 +1,6 @@
 import { Redis, type RedisOptions } from "ioredis";
 import superjson from "superjson";
+import { transformer } from "../transformer.ts";
 import type { EventBus } from "./event-bus.ts";
 
 export interface RedisBusOptions {
@@ -20,9 +21,9 @@ interface Channel {
 /**
  * The bus for several server processes: Redis pub/sub, one connection publishing and one
  * subscribed, with one Redis subscription per topic however many local subscribers share it.
- * Payloads go through superjson so Dates survive the trip. Pub/sub is fire-and-forget: while
- * Redis is away, publishing fails (the caller decides what that means) and subscribers are
- * told, once it is back, that they may have missed events.
+ * Payloads go through superjson (written by `transformer`) so Dates survive the trip.
+ * Pub/sub is fire-and-forget: while Redis is away, publishing fails (the caller decides what
+ * that means) and subscribers are told, once it is back, that they may have missed events.
  */
 export async function createRedisBus({ url, prefix = "naafe:", onError }: RedisBusOptions): Promise<EventBus> {
   const common: RedisOptions = {
@@ -89,7 +90,7 @@ export async function createRedisBus({ url, prefix = "naafe:", onError }: RedisB
 
   return {
     async publish(topic, event) {
-      await publisher.publish(prefix + topic.name, superjson.stringify(event));
+      await publisher.publish(prefix + topic.name, JSON.stringify(transformer.serialize(event)));
     },
 
     subscribe(topic, listener, onMissed) {
