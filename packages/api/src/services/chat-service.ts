@@ -68,13 +68,19 @@ const STORE_MESSAGES = `
 /**
  * Marks messages delivered at $1: for each range (conversation, receiver, afterSeq, upToSeq),
  * the receiver's undelivered messages with afterSeq < seq <= upToSeq. Also through the driver:
- * it runs every few milliseconds under load.
+ * it runs every few milliseconds under load. The range is read by (conversationId, seq), in
+ * order and limited to its length, so the planner cannot pick the (conversationId, receiverId)
+ * index instead, which scans every message the receiver ever got in the conversation.
  */
 const MARK_DELIVERED = `
   UPDATE "Message" AS m SET "deliveredAt" = $1, "updatedAt" = $1
-  FROM unnest($2::text[], $3::text[], $4::int[], $5::int[]) AS r("conversationId", "receiverId", "afterSeq", "upToSeq")
-  WHERE m."conversationId" = r."conversationId" AND m."receiverId" = r."receiverId" AND m."deliveredAt" IS NULL
-    AND m."seq" > r."afterSeq" AND m."seq" <= r."upToSeq"
+  FROM unnest($2::text[], $3::text[], $4::int[], $5::int[]) AS r("conversationId", "receiverId", "afterSeq", "upToSeq"),
+    LATERAL (
+      SELECT "id" FROM "Message"
+      WHERE "conversationId" = r."conversationId" AND "seq" > r."afterSeq" AND "seq" <= r."upToSeq"
+      ORDER BY "seq" LIMIT r."upToSeq" - r."afterSeq"
+    ) AS inRange
+  WHERE m."id" = inRange."id" AND m."receiverId" = r."receiverId" AND m."deliveredAt" IS NULL
   RETURNING m."id", m."seq", m."conversationId", m."receiverId"`;
 
 /** Catch-up reads this many messages per query, so a long absence never loads everything at once. */
