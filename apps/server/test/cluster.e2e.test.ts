@@ -19,13 +19,14 @@ const PRESENCE_TIMEOUT_MS = 3_000;
 const waitFor = (assertion: () => void, timeout = 20_000) => vi.waitFor(assertion, { timeout, interval: 25 });
 const token = (id: string) => signToken({ secret: SECRET }, { id, name: id }, "1h");
 
-/** A real server process (`apps/server/src/main.ts`), as production runs it. */
+/**
+ * A real server process (`apps/server/src/main.ts`), as production runs it: one Node process
+ * (not npx → tsx → node), so a signal reaches the server itself and its exit is the server's.
+ */
 async function spawnServer(env: Record<string, string | undefined>) {
   const port = await freePort();
-  const child = spawn("npx", ["tsx", "apps/server/src/main.ts"], {
+  const child = spawn(process.execPath, ["--import", "tsx", "apps/server/src/main.ts"], {
     cwd: repoRoot,
-    // Its own process group, so a kill reaches tsx and node behind npx.
-    detached: true,
     env: {
       ...process.env,
       DATABASE_URL: undefined,
@@ -63,12 +64,12 @@ async function spawnServer(env: Record<string, string | undefined>) {
   };
 }
 
+/** Signals the server and waits for it to exit; resolves with its exit code (null when killed). */
 async function killAndWait(child: ChildProcess, signal: NodeJS.Signals) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  // npx runs tsx which runs node: signal the whole process group, as a supervisor would.
-  if (child.pid) process.kill(-child.pid, signal);
-  await exited;
+  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  child.kill(signal);
+  return exited;
 }
 
 /** A private Redis on its own port, so restarting it disturbs nobody else. */
@@ -200,6 +201,19 @@ describe.skipIf(!databaseUrl || !redisAvailable)("three server processes sharing
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids).toEqual([...whileAway.map((m) => m.messageId), duringOutage.messageId, after.messageId]);
   }, 180_000);
+
+  it("shuts down cleanly on SIGTERM while Redis is unreachable", async () => {
+    const [server] = servers.filter((s) => s.child.exitCode === null && s.child.signalCode === null);
+    if (!server) throw new Error("no running instance left");
+    const refusals = () => server.output().match(/ECONNREFUSED/g)?.length ?? 0;
+    const before = refusals();
+    redis.kill("SIGKILL");
+    await waitFor(() => expect(refusals()).toBeGreaterThan(before), 10_000);
+    const stopping = Date.now();
+    // 0, not main.ts's deadline exit (1 after 15 s): nothing waited for Redis.
+    expect(await server.stop()).toBe(0);
+    expect(Date.now() - stopping).toBeLessThan(10_000);
+  }, 60_000);
 });
 
 describe("one server process without Redis (the default)", () => {
@@ -208,7 +222,8 @@ describe("one server process without Redis (the default)", () => {
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), "naafe-single-"));
-    server = await spawnServer({ DATA_DIR: dataDir });
+    // A folder that does not exist yet: the server creates it.
+    server = await spawnServer({ DATA_DIR: join(dataDir, "not", "yet") });
   }, 120_000);
 
   afterAll(async () => {

@@ -122,9 +122,17 @@ export async function createRedisBus({ url, prefix = "naafe:", onError }: RedisB
 
     async close() {
       channels.clear();
-      await Promise.allSettled([publisher.quit(), subscriber.quit()]);
-      publisher.disconnect();
-      subscriber.disconnect();
+      await Promise.all([quitRedis(publisher), quitRedis(subscriber)]);
     },
   };
+}
+
+/**
+ * Ends a connection: politely (QUIT, so Redis sees a clean close) while Redis answers, at
+ * once while it does not, since QUIT would then wait in the offline queue forever and hold
+ * a shutting-down server with it.
+ */
+export async function quitRedis(redis: Redis) {
+  if (redis.status === "ready") await redis.quit().catch(() => {});
+  redis.disconnect();
 }

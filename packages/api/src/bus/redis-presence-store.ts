@@ -1,5 +1,6 @@
 import { Redis } from "ioredis";
 import type { PresenceStore } from "../services/presence-service.ts";
+import { quitRedis } from "./redis-bus.ts";
 
 // Keys, under the prefix:
 //   presence:<user>      sorted set: instance id → when that instance's record expires (ms)
@@ -135,9 +136,6 @@ export async function createRedisPresenceStore({
       const known = candidates.filter((value): value is number => value !== null);
       return { online: false, lastSeen: known.length > 0 ? Math.max(...known) : null };
     },
-    async close() {
-      await redis.quit().catch(() => {});
-      redis.disconnect();
-    },
+    close: () => quitRedis(redis),
   };
 }
