@@ -1,3 +1,4 @@
+import { mkdirSync } from "node:fs";
 import { PGlite } from "@electric-sql/pglite";
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
@@ -93,6 +94,8 @@ function nameOf(text: string) {
 
 /** A PGlite (in memory without `dataDir`) with all migrations applied. */
 export async function migratedPglite(dataDir?: string): Promise<PGlite> {
+  // PGlite creates only the last folder of the path.
+  if (dataDir) mkdirSync(dataDir, { recursive: true });
   const pglite = new PGlite(dataDir);
   await migrate(
     (sql) => pglite.exec(sql),
