@@ -195,9 +195,10 @@ export function createChatService({ db, bus, now = () => new Date(), onPublishEr
       if (group) group.push(row);
       else groups.set(key, [row]);
     }
-    for (const [first, ...rest] of groups.values()) {
+    for (const group of groups.values()) {
+      const [first] = group;
       if (!first) continue;
-      const messageIds = [first, ...rest].sort((a, b) => a.seq - b.seq).map((row) => row.id);
+      const messageIds = group.sort((a, b) => a.seq - b.seq).map((row) => row.id);
       publish(topics.deliveries(first.conversationId), {
         conversationId: first.conversationId,
         receiverId: first.receiverId,

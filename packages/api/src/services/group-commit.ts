@@ -18,15 +18,14 @@ interface Pending<T, R> {
  * atomic-batcher returns no per-item results, hence these few lines.)
  */
 export function createGroupCommit<T, R>(write: (items: T[]) => Promise<R[]>) {
-  let queue: Pending<T, R>[] = [];
+  const queue: Pending<T, R>[] = [];
   let inFlight = 0;
   let scheduled = false;
 
   function flush() {
     scheduled = false;
     while (inFlight < IN_FLIGHT && queue.length > 0) {
-      const batch = queue.slice(0, BATCH_MAX);
-      queue = queue.slice(BATCH_MAX);
+      const batch = queue.splice(0, BATCH_MAX);
       inFlight++;
       write(batch.map((pending) => pending.item))
         .then(
