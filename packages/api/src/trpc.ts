@@ -50,13 +50,15 @@ export const createCallerFactory = t.createCallerFactory;
  */
 function publicError(error: TRPCError): TRPCError | null {
   const cause = error.cause;
-  if (cause instanceof DomainError) return new TRPCError({ code: cause.code, message: cause.message, cause });
+  if (cause instanceof DomainError) return fromDomainError(cause);
   if (error.code === "INTERNAL_SERVER_ERROR" && isDatabaseUnavailable(cause)) {
     const message = "The chat's database is unavailable right now; try again in a moment.";
     return new TRPCError({ code: "SERVICE_UNAVAILABLE", message, cause });
   }
   return null;
 }
+
+const fromDomainError = (cause: DomainError) => new TRPCError({ code: cause.code, message: cause.message, cause });
 
 // Prisma's codes for an unreachable or overloaded server, and the driver's words for a lost link.
 const UNAVAILABLE_CODES = new Set(["P1001", "P1002", "P1008", "P1017", "P2024"]);
@@ -91,9 +93,6 @@ export const publicProcedure = t.procedure.use(({ ctx, type, next }) => settle(c
 
 export const protectedProcedure = t.procedure.use(({ ctx, type, next }) => {
   const { user } = ctx;
-  if (!user) {
-    const cause = ctx.authError ?? new DomainError("UNAUTHORIZED", "Sign in to use the chat.");
-    throw new TRPCError({ code: cause.code, message: cause.message, cause });
-  }
+  if (!user) throw fromDomainError(ctx.authError ?? new DomainError("UNAUTHORIZED", "Sign in to use the chat."));
   return settle(ctx, type, next({ ctx: { user } }));
 });

@@ -87,8 +87,11 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
 // (the send statement's planning cost more than running it). Its texts are a few constants.
 const statementNames = new Map<string, string>();
 function nameOf(text: string) {
-  const name = statementNames.get(text) ?? `naafe_${statementNames.size + 1}`;
-  statementNames.set(text, name);
+  let name = statementNames.get(text);
+  if (!name) {
+    name = `naafe_${statementNames.size + 1}`;
+    statementNames.set(text, name);
+  }
   return name;
 }
 

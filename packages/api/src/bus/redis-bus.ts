@@ -1,5 +1,4 @@
 import { Redis, type RedisOptions } from "ioredis";
-import superjson from "superjson";
 import { transformer } from "../transformer.ts";
 import type { EventBus } from "./event-bus.ts";
 
@@ -51,7 +50,7 @@ export async function createRedisBus({ url, prefix = "naafe:", onError }: RedisB
     if (!channel) return;
     let event: unknown;
     try {
-      event = superjson.parse(payload);
+      event = transformer.deserialize(JSON.parse(payload));
     } catch (error) {
       return report(error);
     }
