@@ -1,13 +1,19 @@
 /**
- * The per-call path of tRPC as patched in `patches/@trpc__server@11.25.2.patch`: the client's
- * promise for a call no longer builds an AbortError after its value has arrived, and the
- * middleware chain and response transform use native object spreads instead of the build's
- * key-by-key helper (see docs/performance.md). What they promise is unchanged, checked here.
+ * The per-call path of tRPC as patched in `patches/` (see docs/performance.md). On the server
+ * (`@trpc__server`): the client's promise for a call no longer builds an AbortError after its
+ * value has arrived, and the middleware chain and response transform use native object spreads
+ * instead of the build's key-by-key helper. On the client (`@trpc__client`): a call over an
+ * open WebSocket waits for the next turn of the event loop, not for a timer, before it is sent
+ * with the other calls of its tick. What they promise is unchanged, checked here.
  */
+import type { AddressInfo } from "node:net";
+import { createTRPCClient, createWSClient, wsLink } from "@trpc/client";
 import { initTRPC } from "@trpc/server";
+import { applyWSSHandler } from "@trpc/server/adapters/ws";
 import { observable, observableToPromise } from "@trpc/server/observable";
 import superjson from "superjson";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import WebSocket, { WebSocketServer } from "ws";
 
 describe("observableToPromise", () => {
   it("resolves with the first value and builds no AbortError afterwards", async () => {
@@ -75,5 +81,54 @@ describe("middleware chain and response transform", () => {
       result: { type: "data", data: superjson.serialize({ at: new Date(0) }) },
     });
     expect(item.result.data.at).toBeInstanceOf(Date); // the input is not changed
+  });
+});
+
+describe("calls over the WebSocket", () => {
+  const t = initTRPC.create({ transformer: superjson });
+  const router = t.router({ echo: t.procedure.input((value) => value as string).mutation(({ input }) => input) });
+
+  async function connect() {
+    const wss = new WebSocketServer({ port: 0, host: "127.0.0.1" });
+    applyWSSHandler({ wss, router });
+    const frames: string[] = [];
+    wss.on("connection", (socket) => socket.on("message", (data) => frames.push(String(data))));
+    await new Promise((resolve) => wss.once("listening", resolve));
+    const wsClient = createWSClient({
+      url: `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`,
+      WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
+    });
+    const client = createTRPCClient<typeof router>({ links: [wsLink({ client: wsClient, transformer: superjson })] });
+    await client.echo.mutate("open"); // the socket is open from here on
+    frames.length = 0;
+    const close = async () => {
+      await wsClient.close();
+      await new Promise((resolve) => wss.close(resolve));
+    };
+    return { client, frames, close };
+  }
+
+  it("sends a call on an open socket without waiting for a timer", async () => {
+    const { client, close } = await connect();
+    const setTimeoutSpy = vi.spyOn(globalThis, "setTimeout");
+    try {
+      await expect(client.echo.mutate("hello")).resolves.toBe("hello");
+      // Unpatched, every call first sleeps on setTimeout(0): at least 1 ms in Node.
+      expect(setTimeoutSpy.mock.calls.filter(([, ms]) => !ms)).toEqual([]);
+    } finally {
+      setTimeoutSpy.mockRestore();
+      await close();
+    }
+  });
+
+  it("still sends the calls of one tick together, in one frame", async () => {
+    const { client, frames, close } = await connect();
+    try {
+      await expect(Promise.all([client.echo.mutate("a"), client.echo.mutate("b")])).resolves.toEqual(["a", "b"]);
+      expect(frames).toHaveLength(1);
+      expect(JSON.parse(frames[0] as string)).toHaveLength(2);
+    } finally {
+      await close();
+    }
   });
 });
