@@ -15,7 +15,7 @@ class Channel<Req extends { id: number }, Msg extends { type: string }> {
 
   constructor(
     readonly child: ChildProcess,
-    name: string,
+    readonly name: string,
     onMessage: (message: Msg) => void = () => {},
   ) {
     child.on("message", (message: Msg | { type: "reply"; id: number; result?: unknown; error?: string }) => {
@@ -35,10 +35,25 @@ class Channel<Req extends { id: number }, Msg extends { type: string }> {
   request<T>(request: Without<Req>): Promise<T> {
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
+      if (!this.child.connected) {
+        reject(new Error(`${this.name} is gone (${this.child.exitCode ?? this.child.signalCode ?? "disconnected"})`));
+        return;
+      }
       this.waiting.set(id, { resolve: resolve as (value: unknown) => void, reject });
-      this.child.send({ ...request, id });
+      // With a callback, a channel that closed meanwhile fails this request instead of crashing the runner.
+      this.child.send({ ...request, id }, (error) => {
+        if (!error) return;
+        this.waiting.delete(id);
+        reject(new Error(`${this.name}: ${error.message}`));
+      });
     });
   }
+}
+
+/** Resolves when `child` has exited, also when it already had. */
+function exitOf(child: ChildProcess) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise<void>((resolve) => child.once("exit", () => resolve()));
 }
 
 /** A TypeScript child with an IPC channel; its output goes to `logFile` when given. */
@@ -96,7 +111,7 @@ export async function startServerChild(
     rss: () => procStatus(pid, "VmRSS"),
     cpuMs: () => procCpuMs(pid),
     async stop() {
-      const exited = new Promise((resolve) => child.once("exit", resolve));
+      const exited = exitOf(child);
       await channel.request({ op: "stop" }).catch(() => {});
       const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
       await exited;
@@ -115,7 +130,7 @@ export function startLoadChild(onProgress: (text: string) => void) {
     pid: child.pid ?? 0,
     request: <T>(request: Without<LoadRequest>) => channel.request<T>(request),
     async exit() {
-      const exited = new Promise((resolve) => child.once("exit", resolve));
+      const exited = exitOf(child);
       await channel.request({ op: "exit" }).catch(() => {});
       await exited;
     },
