@@ -1,11 +1,11 @@
 /**
  * One simulated user = one WebSocket. The tRPC client is the one the web app uses (wsLink,
- * superjson); the baseline client speaks the baseline's bare JSON frames. The load generator
- * sees only this interface, so both servers get exactly the same load.
+ * `@naafe/api/transformer`); the baseline client speaks the baseline's bare JSON frames. The
+ * load generator sees only this interface, so both servers get exactly the same load.
  */
 import type { AppRouter } from "@naafe/api";
+import { transformer } from "@naafe/api/transformer";
 import { createTRPCClient, createWSClient, wsLink } from "@trpc/client";
-import superjson from "superjson";
 import WebSocket from "ws";
 import type { TargetKind } from "./protocol.ts";
 
@@ -51,7 +51,7 @@ function trpcClient({ url, token, onDrop }: ClientOptions): ChatClient {
       if (!closing) onDrop(`closed ${cause?.code ?? ""}`);
     },
   });
-  const trpc = createTRPCClient<AppRouter>({ links: [wsLink({ client: ws, transformer: superjson })] });
+  const trpc = createTRPCClient<AppRouter>({ links: [wsLink({ client: ws, transformer })] });
   const subscriptions: { unsubscribe(): void }[] = [];
   return {
     subscribe(conversationId, lastEventId, { onStarted, onEvent, onError }) {

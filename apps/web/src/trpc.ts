@@ -1,4 +1,5 @@
 import type { AppRouter } from "@naafe/api";
+import { transformer } from "@naafe/api/transformer";
 import {
   createTRPCClient,
   createWSClient,
@@ -10,7 +11,6 @@ import {
 } from "@trpc/client";
 import type { inferRouterOutputs } from "@trpc/server";
 import { createTRPCContext } from "@trpc/tanstack-react-query";
-import superjson from "superjson";
 
 export const { TRPCProvider, useTRPC, useTRPCClient } = createTRPCContext<AppRouter>();
 
@@ -31,7 +31,7 @@ function wsUrl() {
 
 /** Signed out: plain HTTP, enough for the demo user list and signing in. */
 export function createPublicClient(): ApiClient {
-  return createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: httpUrl, transformer: superjson })] });
+  return createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: httpUrl, transformer })] });
 }
 
 export interface SocketEvents {
@@ -57,10 +57,10 @@ export function createSessionClient(token: string, events: SocketEvents) {
     links: [
       splitLink({
         condition: (op) => op.type === "subscription",
-        true: wsLink({ client: wsClient, transformer: superjson }),
+        true: wsLink({ client: wsClient, transformer }),
         false: httpBatchLink({
           url: httpUrl,
-          transformer: superjson,
+          transformer,
           headers: () => ({ authorization: `Bearer ${token}` }),
         }),
       }),

@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import superjson from "superjson";
+import superjson, { type SuperJSONResult } from "superjson";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { transformer } from "./transformer.ts";
 
@@ -13,6 +13,19 @@ function wire(serialize: () => unknown) {
 }
 const same = (value: unknown) =>
   expect(wire(() => transformer.serialize(value))).toEqual(wire(() => superjson.serialize(value)));
+
+/** What deserializing a payload gives, or what it throws; each side gets its own parsed copy. */
+function outcome(deserialize: (payload: SuperJSONResult) => unknown, payload: unknown) {
+  try {
+    return { value: deserialize(JSON.parse(JSON.stringify(payload))) };
+  } catch (error) {
+    return { threw: String(error) };
+  }
+}
+const sameBack = (payload: unknown) =>
+  expect(outcome((p) => transformer.deserialize(p), payload)).toEqual(
+    outcome((p) => superjson.deserialize(p), payload),
+  );
 
 const date = fc.date({ noInvalidDate: false });
 const plainData = fc.letrec((tie) => ({
@@ -102,5 +115,47 @@ describe("transformer", () => {
     transformer.serialize({ id: "m1", data: event });
     transformer.serialize([{ conversations: [{ lastMessage: { timestamp: new Date() } }] }]);
     expect(serialize).not.toHaveBeenCalled();
+  });
+
+  it("deserializes plain data with Dates as superjson does, in place", () => {
+    fc.assert(
+      fc.property(plainData.value, (value) => {
+        sameBack(transformer.serialize(value));
+        sameBack(superjson.serialize(value));
+      }),
+      { numRuns: 2000 },
+    );
+    const payload = JSON.parse(JSON.stringify(transformer.serialize({ a: [{ at: new Date(5) }] })));
+    const json = payload.json;
+    expect(transformer.deserialize(payload)).toBe(json); // revived where it lies, not copied
+    expect(json.a[0].at).toEqual(new Date(5));
+  });
+
+  it("deserializes anything else as superjson does, malformed payloads included", () => {
+    fc.assert(
+      fc.property(fc.anything({ withDate: true, withMap: true, withSet: true, withBigInt: true }), (value) => {
+        sameBack(superjson.serialize(value));
+      }),
+      { numRuns: 1000 },
+    );
+    const malformed = [
+      { json: { at: 1 }, meta: { values: { at: ["Date"] }, v: 1 } },
+      { json: {}, meta: { values: { "a.b": ["Date"] }, v: 1 } },
+      { json: { a: "x" }, meta: { values: { "a.b": ["Date"] }, v: 1 } },
+      { json: { toString: "2026-01-01" }, meta: { values: { "constructor.name": ["Date"] }, v: 1 } },
+      JSON.parse('{"json": {"__proto__": "2026-01-01"}, "meta": {"values": {"__proto__": ["Date"]}, "v": 1}}'),
+      { json: { at: "2026-01-01" }, meta: { values: { at: ["Date"] } } },
+      { json: "2026-01-01", meta: { values: ["Date"], v: 1 } },
+      { json: { "a.b": "2026-01-01" }, meta: { values: { "a\\.b": ["Date"] }, v: 1 } },
+    ];
+    for (const payload of malformed) sameBack(payload);
+  });
+
+  it("does not call superjson to deserialize a message event", () => {
+    const deserialize = vi.spyOn(superjson, "deserialize");
+    const event = { messageId: "m1", seq: 3, content: "Hi", timestamp: new Date(7), clientMessageId: null };
+    const payload = JSON.parse(JSON.stringify(transformer.serialize({ id: "m1", data: event })));
+    expect(transformer.deserialize(payload)).toEqual({ id: "m1", data: event });
+    expect(deserialize).not.toHaveBeenCalled();
   });
 });

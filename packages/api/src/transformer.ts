@@ -1,12 +1,14 @@
 import superjson, { type SuperJSONResult } from "superjson";
 
 /**
- * superjson on the wire, with a fast path for what our procedures send: plain objects and
- * arrays of strings, finite numbers, booleans, null and valid Dates. superjson's own walker is
- * general (classes, Maps, shared references, custom types) and allocated several kilobytes per
- * frame: it was the largest cost of handing an event to each subscriber (docs/performance.md).
- * Anything else goes to superjson itself; tests hold the fast path's output equal to superjson's.
- * Clients keep using plain superjson.
+ * superjson on the wire, with fast paths for what our procedures send and receive: plain
+ * objects and arrays of strings, finite numbers, booleans, null and valid Dates. superjson's own
+ * walker is general (classes, Maps, shared references, custom types) and allocated several
+ * kilobytes per frame: it was the largest cost of handing an event to each subscriber, and in
+ * the clients (walking each call's input, copying each event and walking its annotations) it
+ * made a fifth of everything they allocated (docs/performance.md). Anything else goes to superjson itself; tests hold
+ * both paths equal to superjson's. The server and our clients (web app, benchmark) use it:
+ * `@naafe/api/transformer`.
  */
 export const transformer = {
   serialize(value: unknown): SuperJSONResult {
@@ -18,8 +20,45 @@ export const transformer = {
       ? { json: json as SuperJSONResult["json"], meta: { values: walk.dates, v: 1 } }
       : { json: json as SuperJSONResult["json"] };
   },
-  deserialize: (payload: SuperJSONResult) => superjson.deserialize(payload),
+  /** Payloads come straight from `JSON.parse`, so they are revived in place, not copied first. */
+  deserialize(payload: SuperJSONResult): unknown {
+    const dates = datesToRevive(payload);
+    if (!dates) return superjson.deserialize(payload, { inPlace: true });
+    for (const [parent, key] of dates) parent[key] = new Date(parent[key] as string);
+    return payload.json;
+  },
 };
+
+/**
+ * Where `payload` holds Dates, as [parent, key] pairs, when Dates (at dotted paths, as the fast
+ * serializer writes them) are its only annotations; null for anything else, left to superjson.
+ * Every path is checked before any is revived, so a payload that is not ours is not half done.
+ */
+function datesToRevive(payload: SuperJSONResult): [Record<string, unknown>, string][] | null {
+  const { json, meta } = payload;
+  if (!meta) return [];
+  if (meta.referentialEqualities || meta.v !== 1) return null;
+  const { values } = meta;
+  if (values === undefined) return [];
+  if (typeof values !== "object" || values === null || Array.isArray(values)) return null;
+  const dates: [Record<string, unknown>, string][] = [];
+  for (const [dottedPath, annotation] of Object.entries(values)) {
+    if (!Array.isArray(annotation) || annotation.length !== 1 || annotation[0] !== "Date") return null;
+    if (dottedPath.includes("\\")) return null; // escaped keys: superjson parses those
+    const path = dottedPath.split(".");
+    const key = path.pop() as string;
+    let parent: unknown = json;
+    for (const step of path) {
+      if (!isContainer(parent) || SPECIAL_KEY.test(step) || !Object.hasOwn(parent, step)) return null;
+      parent = parent[step];
+    }
+    if (!isContainer(parent) || SPECIAL_KEY.test(key) || typeof parent[key] !== "string") return null;
+    dates.push([parent, key]);
+  }
+  return dates;
+}
+
+const isContainer = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null;
 
 const NOT_PLAIN = Symbol("not plain");
 // superjson escapes these in paths, or refuses them (prototype pollution): leave them to it.
