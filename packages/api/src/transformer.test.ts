@@ -120,8 +120,9 @@ describe("transformer", () => {
   it("deserializes plain data with Dates as superjson does, in place", () => {
     fc.assert(
       fc.property(plainData.value, (value) => {
-        sameBack(transformer.serialize(value));
-        sameBack(superjson.serialize(value));
+        // Through `wire`: superjson refuses some keys (prototype pollution), and that is a payload too.
+        sameBack(wire(() => transformer.serialize(value)));
+        sameBack(wire(() => superjson.serialize(value)));
       }),
       { numRuns: 2000 },
     );
@@ -134,7 +135,7 @@ describe("transformer", () => {
   it("deserializes anything else as superjson does, malformed payloads included", () => {
     fc.assert(
       fc.property(fc.anything({ withDate: true, withMap: true, withSet: true, withBigInt: true }), (value) => {
-        sameBack(superjson.serialize(value));
+        sameBack(wire(() => superjson.serialize(value)));
       }),
       { numRuns: 1000 },
     );
