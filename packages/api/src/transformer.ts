@@ -6,9 +6,9 @@ import superjson, { type SuperJSONResult } from "superjson";
  * walker is general (classes, Maps, shared references, custom types) and allocated several
  * kilobytes per frame: it was the largest cost of handing an event to each subscriber, and in
  * the clients (walking each call's input, copying each event and walking its annotations) it
- * made a fifth of everything they allocated (docs/performance.md). Anything else goes to superjson itself; tests hold
- * both paths equal to superjson's. The server and our clients (web app, benchmark) use it:
- * `@naafe/api/transformer`.
+ * made a fifth of everything they allocated (docs/performance.md). Anything else goes to
+ * superjson itself; tests hold both paths equal to superjson's. The server and our clients (web
+ * app, benchmark) use it: `@naafe/api/transformer`.
  */
 export const transformer = {
   serialize(value: unknown): SuperJSONResult {
