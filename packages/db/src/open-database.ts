@@ -21,8 +21,9 @@ export interface Database {
   /**
    * One statement with `$1…` parameters, straight through the driver: for the few hot
    * statements (sending a message) where Prisma's query pipeline costs more than the statement.
-   * On PostgreSQL each text becomes a prepared statement, so pass constant texts only. Pass
-   * dates as ISO strings; the columns are UTC `timestamp`s.
+   * On PostgreSQL each text becomes a prepared statement, so pass constant texts only, and
+   * runs where sequential scans are ruled out, so reach every row by key. Pass dates as ISO
+   * strings; the columns are UTC `timestamp`s.
    */
   query<T>(text: string, params: unknown[]): Promise<T[]>;
   /** Whether the database answers right now (for health checks). */
@@ -39,17 +40,8 @@ export async function openDatabase(options: DatabaseOptions = {}): Promise<Datab
 }
 
 async function openPostgres(url: string, schema: string | undefined): Promise<Database> {
-  const pool = new pg.Pool({
-    connectionString: url,
-    // Fail fast when the server is unreachable instead of queueing requests forever, and
-    // when it stops answering mid-query (a network partition sends no reset).
-    connectionTimeoutMillis: 5_000,
-    query_timeout: 5_000,
-    keepAlive: true,
-    ...(schema ? { options: `-c search_path="${schema.replaceAll('"', "")}"` } : {}),
-  });
-  // An idle client whose server went away must not crash the process; the pool replaces it.
-  pool.on("error", () => {});
+  const searchPath = schema ? `-c search_path="${schema.replaceAll('"', "")}"` : "";
+  const pool = openPool(url, searchPath);
   const client = await pool.connect();
   try {
     if (schema) await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema.replaceAll('"', "")}"`);
@@ -66,17 +58,40 @@ async function openPostgres(url: string, schema: string | undefined): Promise<Da
     client.release();
   }
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool, schema ? { schema } : undefined) });
+  // The hot statements (`query`) get connections of their own, on which PostgreSQL may not
+  // scan a table whole. It keeps one plan per prepared statement and connection, made from
+  // the statistics of the moment: while a table is small, or its statistics are never
+  // refreshed (autovacuum off), that plan scans it, and goes on scanning it as it grows. Every
+  // table these statements touch, they reach by key. Their own connections (two sends' and
+  // the delivery receipts' statements at a time) also keep sends from waiting behind Prisma.
+  const hotPool = openPool(url, `${searchPath} -c enable_seqscan=off`, 4);
   return {
     prisma,
     kind: "postgres",
     query: async <T>(text: string, values: unknown[]) =>
-      (await pool.query({ name: nameOf(text), text, values })).rows as T[],
+      (await hotPool.query({ name: nameOf(text), text, values })).rows as T[],
     ping: () => ping(prisma),
     async close() {
       await prisma.$disconnect();
-      await pool.end();
+      await Promise.all([pool.end(), hotPool.end()]);
     },
   };
+}
+
+function openPool(url: string, options: string, max = 10) {
+  const pool = new pg.Pool({
+    connectionString: url,
+    // Fail fast when the server is unreachable instead of queueing requests forever, and
+    // when it stops answering mid-query (a network partition sends no reset).
+    connectionTimeoutMillis: 5_000,
+    query_timeout: 5_000,
+    keepAlive: true,
+    max,
+    ...(options ? { options: options.trim() } : {}),
+  });
+  // An idle client whose server went away must not crash the process; the pool replaces it.
+  pool.on("error", () => {});
+  return pool;
 }
 
 async function openPglite(dataDir: string | undefined): Promise<Database> {

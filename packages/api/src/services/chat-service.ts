@@ -23,17 +23,6 @@ const conversationInclude = {
   jobRequest: { select: { id: true, title: true, status: true } },
 } as const;
 
-/*
- * The two statements below run on every send and every few milliseconds. On PostgreSQL each is
- * prepared once per connection, and PostgreSQL soon settles on one plan for it, made from the
- * statistics of that moment and kept as long as the connection lives. On a new database, or
- * one whose statistics are never refreshed (autovacuum off), those statistics say the tables
- * are tiny, and a plan that joins a table scans all of it: in the benchmark, more than half of
- * PostgreSQL's CPU went to such scans, growing with every message stored. So neither statement
- * joins Conversation or Message: each reaches their rows by key only (`id = ANY(…)`, or the
- * (conversationId, seq) index), which PostgreSQL uses even while it takes the tables for tiny.
- */
-
 /**
  * Stores a batch of messages (arrays of ids, conversations, senders, receivers, contents,
  * clientMessageIds and timestamps, in order) and bumps each conversation's message count,
@@ -47,24 +36,31 @@ export const STORE_MESSAGES = `
   WITH input AS (
     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamp(3)[])
       WITH ORDINALITY AS i("id", "conversationId", "senderId", "receiverId", "content", "clientMessageId", "timestamp", "n")
+  ), totals AS (
+    SELECT i."conversationId",
+      count(*)::int AS "added",
+      count(*) FILTER (WHERE i."receiverId" = c."participantSeeker")::int AS "toSeeker",
+      count(*) FILTER (WHERE i."receiverId" = c."participantProvider")::int AS "toProvider",
+      (array_agg(i."content" ORDER BY i."n" DESC))[1] AS "lastContent",
+      (array_agg(i."senderId" ORDER BY i."n" DESC))[1] AS "lastSenderId",
+      (array_agg(i."timestamp" ORDER BY i."n" DESC))[1] AS "lastAt"
+    FROM input i JOIN "Conversation" c ON c."id" = i."conversationId"
+    GROUP BY i."conversationId"
   ), conversation AS (
     UPDATE "Conversation" c SET
-      ("messageCount", "lastMessageContent", "lastMessageSenderId", "lastMessageTimestamp",
-        "unreadCountSeeker", "unreadCountProvider", "updatedAt") = (
-        SELECT c."messageCount" + count(*)::int,
-          (array_agg(i."content" ORDER BY i."n" DESC))[1],
-          (array_agg(i."senderId" ORDER BY i."n" DESC))[1],
-          (array_agg(i."timestamp" ORDER BY i."n" DESC))[1],
-          c."unreadCountSeeker" + (count(*) FILTER (WHERE i."receiverId" = c."participantSeeker"))::int,
-          c."unreadCountProvider" + (count(*) FILTER (WHERE i."receiverId" = c."participantProvider"))::int,
-          (array_agg(i."timestamp" ORDER BY i."n" DESC))[1]
-        FROM input i WHERE i."conversationId" = c."id")
-    WHERE c."id" = ANY(ARRAY(SELECT "conversationId" FROM input)) AND c."isActive"
-    RETURNING c."id", c."messageCount"
+      "messageCount" = c."messageCount" + t."added",
+      "lastMessageContent" = t."lastContent",
+      "lastMessageSenderId" = t."lastSenderId",
+      "lastMessageTimestamp" = t."lastAt",
+      "unreadCountSeeker" = c."unreadCountSeeker" + t."toSeeker",
+      "unreadCountProvider" = c."unreadCountProvider" + t."toProvider",
+      "updatedAt" = t."lastAt"
+    FROM totals t
+    WHERE c."id" = t."conversationId" AND c."isActive"
+    RETURNING c."id", c."messageCount" - t."added" AS "seqBefore"
   )
   INSERT INTO "Message" ("id", "conversationId", "seq", "senderId", "receiverId", "content", "clientMessageId", "timestamp", "createdAt", "updatedAt")
-  SELECT i."id", i."conversationId",
-    c."messageCount" - count(*) OVER (PARTITION BY i."conversationId") + row_number() OVER (PARTITION BY i."conversationId" ORDER BY i."n"),
+  SELECT i."id", i."conversationId", c."seqBefore" + row_number() OVER (PARTITION BY i."conversationId" ORDER BY i."n"),
     i."senderId", i."receiverId", i."content", i."clientMessageId", i."timestamp", i."timestamp", i."timestamp"
   FROM input i JOIN conversation c ON c."id" = i."conversationId"
   RETURNING "id", "seq"`;
@@ -74,7 +70,9 @@ export const STORE_MESSAGES = `
  * the receiver's undelivered messages with afterSeq < seq <= upToSeq. Also through the driver:
  * it runs every few milliseconds under load. The range is read by (conversationId, seq), in
  * order and limited to its length, so the planner cannot pick the (conversationId, receiverId)
- * index instead, which scans every message the receiver ever got in the conversation.
+ * index instead, which scans every message the receiver ever got in the conversation. It then
+ * updates those ids rather than joining Message to the ranges: a plan made for the join while
+ * the table was small would read all of Message on every run (see `openDatabase`).
  */
 export const MARK_DELIVERED = `
   UPDATE "Message" SET "deliveredAt" = $1, "updatedAt" = $1
