@@ -58,13 +58,14 @@ async function openPostgres(url: string, schema: string | undefined): Promise<Da
     client.release();
   }
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool, schema ? { schema } : undefined) });
-  // The hot statements (`query`) get connections of their own, on which PostgreSQL may not
-  // scan a table whole. It keeps one plan per prepared statement and connection, made from
-  // the statistics of the moment: while a table is small, or its statistics are never
-  // refreshed (autovacuum off), that plan scans it, and goes on scanning it as it grows. Every
-  // table these statements touch, they reach by key. Their own connections (two sends' and
-  // the delivery receipts' statements at a time) also keep sends from waiting behind Prisma.
-  const hotPool = openPool(url, `${searchPath} -c enable_seqscan=off`, 4);
+  // The hot statements (`query`) get connections of their own, with two planner settings.
+  // PostgreSQL may not scan a table whole: without statistics (a new database, or autovacuum
+  // off) or while they are small, it read Conversation and Message whole for every statement,
+  // ever more rows as they grew; every table these statements touch, they reach by key. And
+  // it keeps one plan per statement and connection: left to itself it planned them anew on
+  // every run. Their own connections (two sends' and the delivery receipts' statements at a
+  // time) also keep sends from waiting behind Prisma.
+  const hotPool = openPool(url, `${searchPath} -c enable_seqscan=off -c plan_cache_mode=force_generic_plan`, 4);
   return {
     prisma,
     kind: "postgres",

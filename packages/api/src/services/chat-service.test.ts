@@ -11,8 +11,8 @@ interface PlanNode {
 }
 
 /**
- * The plan PostgreSQL keeps for `text` once it stops planning each run (a generic plan), made
- * now from the statistics it has now, with the planner settings of the hot statements' connections.
+ * The plan the hot statements' connections keep for `text` (a generic plan, with sequential
+ * scans ruled out), made from the statistics the database has now.
  */
 async function keptPlan(db: Database, text: string, parameters: number): Promise<PlanNode> {
   return db.prisma.$transaction(async (tx) => {
@@ -44,10 +44,13 @@ beforeAll(prepareTestDatabases);
 
 // Only PostgreSQL keeps plans: PGlite's `query` plans every run.
 describe.skipIf(!testBackends.includes("postgres"))("the hot statements on PostgreSQL", () => {
-  it("run on connections where PostgreSQL may not scan a table whole", async () => {
+  it("run on connections that keep one plan each, with no table read whole", async () => {
     await using db = await openTestDatabase("postgres");
-    const [row] = await db.query<{ value: string }>("SELECT current_setting('enable_seqscan') AS value", []);
-    expect(row?.value).toBe("off");
+    const [row] = await db.query<{ seqscan: string; cache: string }>(
+      "SELECT current_setting('enable_seqscan') AS seqscan, current_setting('plan_cache_mode') AS cache",
+      [],
+    );
+    expect(row).toEqual({ seqscan: "off", cache: "force_generic_plan" });
   });
 
   // A new database has empty tables and no statistics: the worst case for a kept plan, which

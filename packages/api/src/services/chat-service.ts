@@ -71,8 +71,8 @@ export const STORE_MESSAGES = `
  * it runs every few milliseconds under load. The range is read by (conversationId, seq), in
  * order and limited to its length, so the planner cannot pick the (conversationId, receiverId)
  * index instead, which scans every message the receiver ever got in the conversation. It then
- * updates those ids rather than joining Message to the ranges: a plan made for the join while
- * the table was small would read all of Message on every run (see `openDatabase`).
+ * updates those ids rather than joining Message to the ranges: planned for the join while the
+ * table is small, it read all of Message on every run, even along an index (see `openDatabase`).
  */
 export const MARK_DELIVERED = `
   UPDATE "Message" SET "deliveredAt" = $1, "updatedAt" = $1
