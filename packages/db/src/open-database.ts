@@ -64,8 +64,12 @@ async function openPostgres(url: string, schema: string | undefined): Promise<Da
   // ever more rows as they grew; every table these statements touch, they reach by key. And
   // it keeps one plan per statement and connection: left to itself it planned them anew on
   // every run. Their own connections (two sends' and the delivery receipts' statements at a
-  // time) also keep sends from waiting behind Prisma.
-  const hotPool = openPool(url, `${searchPath} -c enable_seqscan=off -c plan_cache_mode=force_generic_plan`, 4);
+  // time) also keep sends from waiting behind Prisma, and stay open when idle, so the first
+  // send after a quiet spell does not wait for a new connection and its statements' plans.
+  const hotPool = openPool(url, `${searchPath} -c enable_seqscan=off -c plan_cache_mode=force_generic_plan`, {
+    max: 4,
+    idleTimeoutMillis: 0,
+  });
   return {
     prisma,
     kind: "postgres",
@@ -79,7 +83,7 @@ async function openPostgres(url: string, schema: string | undefined): Promise<Da
   };
 }
 
-function openPool(url: string, options: string, max = 10) {
+function openPool(url: string, options: string, sizing: Pick<pg.PoolConfig, "max" | "idleTimeoutMillis"> = {}) {
   const pool = new pg.Pool({
     connectionString: url,
     // Fail fast when the server is unreachable instead of queueing requests forever, and
@@ -87,7 +91,7 @@ function openPool(url: string, options: string, max = 10) {
     connectionTimeoutMillis: 5_000,
     query_timeout: 5_000,
     keepAlive: true,
-    max,
+    ...sizing,
     ...(options ? { options: options.trim() } : {}),
   });
   // An idle client whose server went away must not crash the process; the pool replaces it.
