@@ -121,11 +121,8 @@ export async function startServerChild(
 }
 
 export function startLoadChild(onProgress: (text: string) => void) {
-  // Ten thousand clients with their pending maps need more than the default old space. A
-  // young generation four times the default collects a quarter as often: with the default, the
-  // load process's own pauses held up its receivers (event-loop delay p99 16-22 ms, against
-  // 10-13 ms), and every message received in a pause is measured late by it.
-  const child = tsxChild("./load.ts", ["--max-old-space-size=4096", "--max-semi-space-size=64"], process.env);
+  // Ten thousand clients with their pending maps need more than the default old space.
+  const child = tsxChild("./load.ts", ["--max-old-space-size=4096"], process.env);
   const channel = new Channel<LoadRequest, LoadMessage>(child, "load process", (message) => {
     if (message.type === "progress") onProgress(message.text);
   });
