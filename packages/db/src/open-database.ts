@@ -21,9 +21,9 @@ export interface Database {
   /**
    * One statement with `$1…` parameters, straight through the driver: for the few hot
    * statements (sending a message) where Prisma's query pipeline costs more than the statement.
-   * On PostgreSQL each text becomes a prepared statement, so pass constant texts only, and
-   * runs where sequential scans are ruled out, so reach every row by key. Pass dates as ISO
-   * strings; the columns are UTC `timestamp`s.
+   * On PostgreSQL each text becomes a prepared statement with one kept plan, on connections
+   * where sequential scans are ruled out: pass constant texts only, and reach every row by key.
+   * Pass dates as ISO strings; the columns are UTC `timestamp`s.
    */
   query<T>(text: string, params: unknown[]): Promise<T[]>;
   /** Whether the database answers right now (for health checks). */
