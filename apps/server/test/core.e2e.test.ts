@@ -58,6 +58,28 @@ describe("over real sockets", () => {
     expect(messages.filter((m) => m.senderId === "sara").every((m) => m.read && m.readAt instanceof Date)).toBe(true);
   });
 
+  it("does not send a message back over the WebSocket it was sent on when asked (echo: false)", async () => {
+    await using app = await startTestServer();
+    await using sara = connectClient(app.url, app.token("sara"), { allOverWebSocket: true });
+    await using sarasPhone = connectClient(app.url, app.token("sara"));
+    await using omar = connectClient(app.url, app.token("omar"));
+    const job = await sara.client.jobRequest.create.mutate({ title: "Paint the hallway" });
+    const offer = await omar.client.offer.create.mutate({ jobRequestId: job.id, price: 200 });
+    const { conversation } = await sara.client.offer.accept.mutate({ offerId: offer.id });
+    const conversationId = conversation.id;
+
+    const quiet = record(sara.client.chat.onMessage, { conversationId, echo: false });
+    const everything = record(sara.client.chat.onMessage, { conversationId });
+    await Promise.all([quiet.started, everything.started]);
+    const mine = await sara.client.chat.sendMessage.mutate({ conversationId, content: "sent on this socket" });
+    const phone = await sarasPhone.client.chat.sendMessage.mutate({ conversationId, content: "sent from my phone" });
+    const reply = await omar.client.chat.sendMessage.mutate({ conversationId, content: "and a reply" });
+    await waitFor(() => expect(everything.events).toHaveLength(3));
+    expect(everything.events.map((event) => event.id)).toEqual([mine.messageId, phone.messageId, reply.messageId]);
+    await waitFor(() => expect(quiet.events).toHaveLength(2));
+    expect(quiet.events.map((event) => event.id)).toEqual([phone.messageId, reply.messageId]);
+  });
+
   it("resumes after a server restart from lastEventId: every message sent meanwhile, once, in order", async () => {
     await using app = await startTestServer();
     await using sara = connectClient(app.url, app.token("sara"));

@@ -56,8 +56,11 @@ export async function startTestServer(env: Record<string, string> = {}) {
   };
 }
 
-/** A user's client as the web app builds it: HTTP for queries and mutations, WebSocket for subscriptions. */
-export function connectClient(baseUrl: string, token: string | null) {
+/**
+ * A user's client as the web app builds it: HTTP for queries and mutations, WebSocket for
+ * subscriptions; with `allOverWebSocket`, every call goes over the one WebSocket.
+ */
+export function connectClient(baseUrl: string, token: string | null, { allOverWebSocket = false } = {}) {
   const closeCodes: number[] = [];
   const ws = createWSClient({
     url: `${baseUrl.replace(/^http/, "ws")}/trpc`,
@@ -70,7 +73,7 @@ export function connectClient(baseUrl: string, token: string | null) {
   const client = createTRPCClient<AppRouter>({
     links: [
       splitLink({
-        condition: (op) => op.type === "subscription",
+        condition: (op) => allOverWebSocket || op.type === "subscription",
         true: wsLink({ client: ws, transformer: superjson }),
         false: httpBatchLink({
           url: `${baseUrl}/trpc`,

@@ -4,6 +4,7 @@ import type { EventBus } from "./bus/event-bus.ts";
 import { DomainError } from "./errors.ts";
 import { createChatService } from "./services/chat-service.ts";
 import { createMarketplaceService } from "./services/marketplace-service.ts";
+import { OwnSends } from "./services/own-sends.ts";
 import { createPresenceService, type PresenceOptions, type PresenceStore } from "./services/presence-service.ts";
 import { createMemoryRateLimiter, type RateLimit, type RateLimiter } from "./services/rate-limiter.ts";
 import { createTypingService, type TypingOptions } from "./services/typing-service.ts";
@@ -76,15 +77,18 @@ export interface Context extends Services {
   user: AuthUser | null;
   /** Why the presented token was refused, reported when a procedure needs a user. */
   authError: DomainError | null;
+  /** What this connection sent (a WebSocket's calls share one context), for `onMessage` with `echo: false`. */
+  ownSends: OwnSends;
 }
 
 /** The caller's context from the bearer token they presented (or none). */
 export function createContext(services: Services, token: string | null): Context {
-  if (!token) return { ...services, user: null, authError: null };
+  const ownSends = new OwnSends();
+  if (!token) return { ...services, user: null, authError: null, ownSends };
   try {
-    return { ...services, user: services.verifyToken(token), authError: null };
+    return { ...services, user: services.verifyToken(token), authError: null, ownSends };
   } catch (error) {
     if (!(error instanceof DomainError)) throw error;
-    return { ...services, user: null, authError: error };
+    return { ...services, user: null, authError: error, ownSends };
   }
 }

@@ -29,6 +29,12 @@ export async function createTestApp(backend: Backend, options: Partial<ServicesO
     return createCaller(createContext(services, token), { signal: options.signal });
   };
 
+  /** One connection of `id`: its callers share one context, as the calls over one WebSocket do. */
+  const connection = (id: string) => {
+    const ctx = createContext(services, tokenFor(id));
+    return (options: { signal?: AbortSignal } = {}) => createCaller(ctx, { signal: options.signal });
+  };
+
   /** Seeker posts a job, provider offers, seeker accepts: the seed's usage flow. */
   async function openConversation(seeker = "seeker", provider = "provider") {
     const job = await as(seeker).jobRequest.create({ title: "Fix the kitchen sink" });
@@ -42,6 +48,7 @@ export async function createTestApp(backend: Backend, options: Partial<ServicesO
     bus,
     services,
     as,
+    connection,
     tokenFor,
     openConversation,
     async [Symbol.asyncDispose]() {

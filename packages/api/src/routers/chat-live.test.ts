@@ -196,6 +196,23 @@ describe.each(testBackends)("live chat on %s", (backend) => {
       });
     });
 
+    it("leaves out only what its own connection sent when asked (echo: false)", async () => {
+      await using app = await createTestApp(backend, fast);
+      const { conversation } = await app.openConversation();
+      const conversationId = conversation.id;
+      const laptop = app.connection("seeker");
+      const quiet = await subscribe((signal) => laptop({ signal }).chat.onMessage({ conversationId, echo: false }));
+      const everything = await subscribe((signal) => laptop({ signal }).chat.onMessage({ conversationId }));
+      const mine = await laptop().chat.sendMessage({ conversationId, content: "from this laptop" });
+      const phone = await app.as("seeker").chat.sendMessage({ conversationId, content: "from my phone" });
+      const reply = await app.as("provider").chat.sendMessage({ conversationId, content: "from the provider" });
+      const idOf = (event: unknown) => dataOf<{ messageId: string }>(event).messageId;
+      expect([idOf(await quiet.next()), idOf(await quiet.next())]).toEqual([phone.messageId, reply.messageId]);
+      expect(await quiet.anyWithin(150)).toBe(false);
+      const all = [idOf(await everything.next()), idOf(await everything.next()), idOf(await everything.next())];
+      expect(all).toEqual([mine.messageId, phone.messageId, reply.messageId]);
+    });
+
     it("reports a message delivered once when two devices of the receiver get it", async () => {
       await using app = await createTestApp(backend, fast);
       const { conversation } = await app.openConversation();

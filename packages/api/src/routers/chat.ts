@@ -1,5 +1,11 @@
 import { type TRPCRouterRecord, tracked } from "@trpc/server";
-import { type InboxEvent, type MessagesDeliveredEvent, type MessagesReadEvent, topics } from "../bus/event-bus.ts";
+import {
+  type InboxEvent,
+  type MessageEvent,
+  type MessagesDeliveredEvent,
+  type MessagesReadEvent,
+  topics,
+} from "../bus/event-bus.ts";
 import { DEADLINE, listen, listenWithGaps, MISSED, withDeadline } from "../bus/listen.ts";
 import {
   conversationByJobRequestInput,
@@ -31,7 +37,7 @@ export const chatRouter = {
 
   sendMessage: protectedProcedure.input(sendMessageInput).mutation(async ({ ctx, input }) => {
     await ctx.sendLimiter.take(ctx.user.id);
-    const sent = await ctx.chat.sendMessage(ctx.user.id, input);
+    const sent = await ctx.chat.sendMessage(ctx.user.id, input, ctx.ownSends);
     ctx.typing.sent(ctx.user.id, input.conversationId);
     return sent;
   }),
@@ -45,10 +51,13 @@ export const chatRouter = {
    * The conversation's messages as they arrive (subscribing = joining the room). With
    * `lastEventId`, first every stored message after it, then live ones: no gap, no duplicate.
    * Every message this hands to its receiver's connection counts as delivered (see `onMessagesDelivered`).
+   * With `echo: false`, the messages this connection sends are left out while it is open (a
+   * resumed subscription may replay them, by `messageId`, like any message after `lastEventId`).
    */
   onMessage: protectedProcedure.input(onMessageInput).subscription(async ({ ctx, input, signal }) => {
-    const { conversationId, lastEventId } = input;
+    const { conversationId, lastEventId, echo } = input;
     const userId = ctx.user.id;
+    const { ownSends } = ctx;
     await ctx.chat.assertParticipant(conversationId, userId);
     // Listen before reading the database, so nothing committed in between is missed.
     const live = await listenWithGaps(ctx.bus, topics.messages(conversationId), signal);
@@ -58,11 +67,18 @@ export const chatRouter = {
     const chat = ctx.chat;
     const delivery = chat.deliveryBatcher(conversationId, userId, lastSeq);
 
+    const sentHere = (message: MessageEvent) => !echo && message.senderId === userId && ownSends.has(message.messageId);
+    // From here on, before the client hears the subscription started; until it ends, also if it is never read.
+    const unwatch = echo ? undefined : ownSends.watch(conversationId);
+    if (unwatch) signal?.addEventListener("abort", unwatch, { once: true });
+
     return (async function* () {
       try {
         for await (const message of chat.messagesAfter(conversationId, lastSeq)) {
-          delivery.received(message);
-          yield tracked(message.messageId, message);
+          if (!sentHere(message)) {
+            delivery.received(message);
+            yield tracked(message.messageId, message);
+          }
           lastSeq = message.seq;
         }
         for await (const event of live) {
@@ -70,17 +86,22 @@ export const chatRouter = {
           if (event === MISSED || event.seq > lastSeq + 1) {
             const untilSeq = event === MISSED ? undefined : event.seq - 1;
             for await (const message of chat.messagesAfter(conversationId, lastSeq, untilSeq)) {
-              delivery.received(message);
-              yield tracked(message.messageId, message);
+              if (!sentHere(message)) {
+                delivery.received(message);
+                yield tracked(message.messageId, message);
+              }
               lastSeq = message.seq;
             }
           }
           if (event === MISSED || event.seq <= lastSeq) continue; // already sent from the database
-          delivery.received(event);
-          yield tracked(event.messageId, event);
+          if (!sentHere(event)) {
+            delivery.received(event);
+            yield tracked(event.messageId, event);
+          }
           lastSeq = event.seq;
         }
       } finally {
+        unwatch?.();
         delivery.flush();
       }
     })();

@@ -75,6 +75,12 @@ export const onMessageInput = z.object({
   conversationId: id,
   /** The last messageId the client has; set by tRPC's wsLink when it reconnects. */
   lastEventId: id.nullish(),
+  /**
+   * false: not the messages sent over this same connection, which the sender has already in
+   * `sendMessage`'s result (the seed's `message-sent`). Those sent from anywhere else, the
+   * sender's other tabs and devices included, still arrive.
+   */
+  echo: z.boolean().default(true),
 });
 
 export const typingInput = z.object({ conversationId: id, isTyping: z.boolean() });

@@ -5,6 +5,7 @@ import { badRequest, DomainError, forbidden, notFound } from "../errors.ts";
 import type { SendMessageInput } from "../schemas/index.ts";
 import { createDeliveryBatcher } from "./delivery-batcher.ts";
 import { createGroupCommit } from "./group-commit.ts";
+import type { OwnSends } from "./own-sends.ts";
 
 export interface ChatDeps {
   db: Pick<Database, "prisma" | "query">;
@@ -355,7 +356,8 @@ export function createChatService({ db, bus, now = () => new Date(), onPublishEr
      * concurrent sends queue on the conversation row so none is lost. Sends that arrive
      * together share that statement (`createGroupCommit`).
      */
-    async sendMessage(senderId: string, input: SendMessageInput) {
+    /** `ownSends`: the sending connection's, told of the message before anyone else. */
+    async sendMessage(senderId: string, input: SendMessageInput, ownSends?: OwnSends) {
       const { conversationId, content, clientMessageId = null } = input;
       const { otherId: receiverId } = await assertParticipant(conversationId, senderId);
       if (input.receiverId !== undefined && input.receiverId !== receiverId) {
@@ -382,6 +384,7 @@ export function createChatService({ db, bus, now = () => new Date(), onPublishEr
       if (typeof stored !== "number")
         throw new DomainError("FORBIDDEN", "This conversation is closed; it can be read but not written to.");
       const event: MessageEvent = { ...message, seq: stored };
+      ownSends?.record(conversationId, event.messageId);
       publish(topics.messages(conversationId), event);
       publish(topics.inbox(receiverId), { kind: "message", conversationId });
       publish(topics.inbox(senderId), { kind: "message", conversationId });
