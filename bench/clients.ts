@@ -57,7 +57,7 @@ function trpcClient({ url, token, onDrop }: ClientOptions): ChatClient {
     subscribe(conversationId, lastEventId, { onStarted, onEvent, onError }) {
       subscriptions.push(
         trpc.chat.onMessage.subscribe(
-          { conversationId, lastEventId },
+          { conversationId, lastEventId, echo: false },
           { onStarted, onData: (tracked) => onEvent(tracked.data), onError },
         ),
       );
@@ -109,7 +109,7 @@ function baselineClient({ url, token, onDrop }: ClientOptions): ChatClient {
     subscribe(conversationId, lastEventId, handlers) {
       subscribers.set(conversationId, handlers);
       opened.then(
-        () => socket.send(JSON.stringify({ t: "sub", c: conversationId, after: lastEventId })),
+        () => socket.send(JSON.stringify({ t: "sub", c: conversationId, after: lastEventId, echo: false })),
         (error: unknown) => handlers.onError(error),
       );
     },

@@ -5,7 +5,7 @@
  * (cached, as ours is), the very same single-statement insert, and rooms in memory.
  * PostgreSQL only (DATABASE_URL); the tables come from our own migrations.
  *
- * Protocol (client → server): {t:"sub", c, after?} · {t:"send", id, c, content, cm}
+ * Protocol (client → server): {t:"sub", c, after?, echo?} · {t:"send", id, c, content, cm}
  * (server → client): {t:"subok", c} · {t:"ack", id, seq} · {t:"err", id?, message} · {t:"msg", …event}
  */
 import { randomUUID } from "node:crypto";
@@ -83,6 +83,8 @@ wss.on("connection", (socket, req) => {
     return;
   }
   const joined = new Set<string>();
+  // Conversations subscribed with echo: false, as ours offers: this socket's own sends are not sent back.
+  const noEcho = new Set<string>();
   const reply = (frame: unknown) => socket.send(JSON.stringify(frame));
 
   socket.on("message", async (raw) => {
@@ -116,7 +118,8 @@ wss.on("connection", (socket, req) => {
           timestamp,
           clientMessageId: frame.cm ?? null,
         });
-        for (const member of rooms.get(frame.c) ?? []) member.send(event);
+        const skipSender = noEcho.has(frame.c);
+        for (const member of rooms.get(frame.c) ?? []) if (member !== socket || !skipSender) member.send(event);
       } else if (frame.t === "sub") {
         if (!(await otherParticipant(frame.c, userId))) return reply({ t: "err", message: "not a participant" });
         if (frame.after) await backlog(frame.c, frame.after, reply);
@@ -124,6 +127,7 @@ wss.on("connection", (socket, req) => {
         rooms.set(frame.c, room);
         room.add(socket);
         joined.add(frame.c);
+        if (frame.echo === false) noEcho.add(frame.c);
         reply({ t: "subok", c: frame.c });
       }
     } catch (error) {
