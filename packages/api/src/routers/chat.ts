@@ -68,7 +68,8 @@ export const chatRouter = {
     const delivery = chat.deliveryBatcher(conversationId, userId, lastSeq);
 
     const sentHere = (message: MessageEvent) => !echo && message.senderId === userId && ownSends.has(message.messageId);
-    // From here on, before the client hears the subscription started; until it ends, also if it is never read.
+    // Watched from now, before the client hears that the subscription started, until it ends
+    // (or is aborted, for a generator that is never read).
     const unwatch = echo ? undefined : ownSends.watch(conversationId);
     if (unwatch) signal?.addEventListener("abort", unwatch, { once: true });
 

@@ -354,9 +354,9 @@ export function createChatService({ db, bus, now = () => new Date(), onPublishEr
      * Stores a message and, in the same statement, bumps the conversation's message count,
      * lastMessage and the receiver's unread count: one round trip, all or nothing, and
      * concurrent sends queue on the conversation row so none is lost. Sends that arrive
-     * together share that statement (`createGroupCommit`).
+     * together share that statement (`createGroupCommit`). `ownSends`, the sending
+     * connection's, learns of the message before it is published.
      */
-    /** `ownSends`: the sending connection's, told of the message before anyone else. */
     async sendMessage(senderId: string, input: SendMessageInput, ownSends?: OwnSends) {
       const { conversationId, content, clientMessageId = null } = input;
       const { otherId: receiverId } = await assertParticipant(conversationId, senderId);
