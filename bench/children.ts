@@ -121,8 +121,10 @@ export async function startServerChild(
 }
 
 export function startLoadChild(onProgress: (text: string) => void) {
-  // Ten thousand clients with their pending maps need more than the default old space.
-  const child = tsxChild("./load.ts", ["--max-old-space-size=4096"], process.env);
+  // Ten thousand clients with their pending maps need more than the default old space. Without
+  // allocation-site pretenuring, the tRPC clients' per-call objects stay young, so the load's
+  // own young collections (which every latency includes) stay short; docs/performance.md.
+  const child = tsxChild("./load.ts", ["--max-old-space-size=4096", "--no-allocation-site-pretenuring"], process.env);
   const channel = new Channel<LoadRequest, LoadMessage>(child, "load process", (message) => {
     if (message.type === "progress") onProgress(message.text);
   });
