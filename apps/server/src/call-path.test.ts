@@ -4,7 +4,8 @@
  * value has arrived, and the middleware chain and response transform use native object spreads
  * instead of the build's key-by-key helper. On the client (`@trpc__client`): a call over an
  * open WebSocket waits for the next turn of the event loop, not for a timer, before it is sent
- * with the other calls of its tick. What they promise is unchanged, checked here.
+ * with the other calls of its tick, and the queue of calls waiting to be sent is emptied in
+ * place rather than replaced. What they promise is unchanged, checked here.
  */
 import type { AddressInfo } from "node:net";
 import { createTRPCClient, createWSClient, wsLink } from "@trpc/client";
@@ -105,7 +106,7 @@ describe("calls over the WebSocket", () => {
       await wsClient.close();
       await new Promise((resolve) => wss.close(resolve));
     };
-    return { client, frames, close };
+    return { client, wsClient, frames, close };
   }
 
   it("sends a call on an open socket without waiting for a timer", async () => {
@@ -127,6 +128,31 @@ describe("calls over the WebSocket", () => {
       await expect(Promise.all([client.echo.mutate("a"), client.echo.mutate("b")])).resolves.toEqual(["a", "b"]);
       expect(frames).toHaveLength(1);
       expect(JSON.parse(frames[0] as string)).toHaveLength(2);
+    } finally {
+      await close();
+    }
+  });
+
+  it("empties the queue of calls waiting to be sent in place, once sent or aborted", async () => {
+    const { client, wsClient, close } = await connect();
+    // A replaced queue that had grown old kept the calls it held alive through young
+    // collections (docs/performance.md); the same array, emptied, holds nothing.
+    const { requestManager } = wsClient as unknown as { requestManager: { getOutgoingRequests(): unknown[] } };
+    const queue = requestManager.getOutgoingRequests();
+    try {
+      const sent = client.echo.mutate("sent");
+      expect(queue).toHaveLength(1);
+      await expect(sent).resolves.toBe("sent");
+      expect(requestManager.getOutgoingRequests()).toBe(queue);
+      expect(queue).toHaveLength(0);
+
+      const controller = new AbortController();
+      const aborted = client.echo.mutate("aborted", { signal: controller.signal });
+      expect(queue).toHaveLength(1);
+      controller.abort();
+      await expect(aborted).rejects.toThrow();
+      expect(requestManager.getOutgoingRequests()).toBe(queue);
+      expect(queue).toHaveLength(0);
     } finally {
       await close();
     }
