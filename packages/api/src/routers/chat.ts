@@ -68,6 +68,12 @@ export const chatRouter = {
     const delivery = chat.deliveryBatcher(conversationId, userId, lastSeq);
 
     const sentHere = (message: MessageEvent) => !echo && message.senderId === userId && ownSends.has(message.messageId);
+    /** Whether to hand `message` over; one that is, counts as delivered. */
+    const handOver = (message: MessageEvent) => {
+      if (sentHere(message)) return false;
+      delivery.received(message);
+      return true;
+    };
     // Watched from now, before the client hears that the subscription started, until it ends
     // (or is aborted, for a generator that is never read).
     const unwatch = echo ? undefined : ownSends.watch(conversationId);
@@ -76,10 +82,7 @@ export const chatRouter = {
     return (async function* () {
       try {
         for await (const message of chat.messagesAfter(conversationId, lastSeq)) {
-          if (!sentHere(message)) {
-            delivery.received(message);
-            yield tracked(message.messageId, message);
-          }
+          if (handOver(message)) yield tracked(message.messageId, message);
           lastSeq = message.seq;
         }
         for await (const event of live) {
@@ -87,18 +90,12 @@ export const chatRouter = {
           if (event === MISSED || event.seq > lastSeq + 1) {
             const untilSeq = event === MISSED ? undefined : event.seq - 1;
             for await (const message of chat.messagesAfter(conversationId, lastSeq, untilSeq)) {
-              if (!sentHere(message)) {
-                delivery.received(message);
-                yield tracked(message.messageId, message);
-              }
+              if (handOver(message)) yield tracked(message.messageId, message);
               lastSeq = message.seq;
             }
           }
           if (event === MISSED || event.seq <= lastSeq) continue; // already sent from the database
-          if (!sentHere(event)) {
-            delivery.received(event);
-            yield tracked(event.messageId, event);
-          }
+          if (handOver(event)) yield tracked(event.messageId, event);
           lastSeq = event.seq;
         }
       } finally {
