@@ -57,18 +57,29 @@ export function createServices(options: ServicesOptions) {
 
 export type Services = ReturnType<typeof createServices>;
 
+/**
+ * Counts the mutations in flight, for a graceful shutdown. A counter and one shared callback, so
+ * a write allocates nothing here: a closure per write cost a hidden-class change each, since tsx
+ * (which runs the server) names every arrow function it compiles with `Object.defineProperty`.
+ */
 function createWriteTracker() {
-  const pending = new Set<Promise<unknown>>();
+  let inFlight = 0;
+  let whenIdle: (() => void)[] = [];
+  const finished = () => {
+    if (--inFlight > 0) return;
+    const waiting = whenIdle;
+    whenIdle = [];
+    for (const wake of waiting) wake();
+  };
   return {
     track<T>(write: Promise<T>): Promise<T> {
-      pending.add(write);
-      const forget = () => pending.delete(write);
-      write.then(forget, forget);
+      inFlight++;
+      write.then(finished, finished);
       return write;
     },
-    /** Resolves once every write started so far has finished. */
+    /** Resolves once no write is in flight. */
     async drain() {
-      while (pending.size > 0) await Promise.allSettled([...pending]);
+      while (inFlight > 0) await new Promise<void>((resolve) => whenIdle.push(resolve));
     },
   };
 }
@@ -84,11 +95,13 @@ export interface Context extends Services {
 /** The caller's context from the bearer token they presented (or none). */
 export function createContext(services: Services, token: string | null): Context {
   const ownSends = new OwnSends();
-  if (!token) return { ...services, user: null, authError: null, ownSends };
+  // The services last: built as `{ ...services, user }`, each connection's context got a hidden
+  // class of its own on Node 20, and every `ctx.` read in the procedures went megamorphic.
+  if (!token) return { user: null, authError: null, ownSends, ...services };
   try {
-    return { ...services, user: services.verifyToken(token), authError: null, ownSends };
+    return { user: services.verifyToken(token), authError: null, ownSends, ...services };
   } catch (error) {
     if (!(error instanceof DomainError)) throw error;
-    return { ...services, user: null, authError: error, ownSends };
+    return { user: null, authError: error, ownSends, ...services };
   }
 }

@@ -1,3 +1,4 @@
+import { setFlagsFromString } from "node:v8";
 import { type Backend, openTestDatabase } from "@naafe/db/testing";
 import { signToken } from "./auth.ts";
 import type { EventBus } from "./bus/event-bus.ts";
@@ -57,4 +58,14 @@ export async function createTestApp(backend: Backend, options: Partial<ServicesO
       await db.close();
     },
   };
+}
+
+/**
+ * Whether V8 gave `a` and `b` one hidden class. Objects a hot path builds the same way should
+ * share one; on Node 20, V8 built a new one for each object made as `{ ...spread, newKey }` once
+ * the code had run some ten to twenty times (docs/performance.md): compare objects from later calls.
+ */
+export function sameHiddenClass(a: object, b: object): boolean {
+  setFlagsFromString("--allow-natives-syntax");
+  return new Function("a", "b", "return %HaveSameMap(a, b)")(a, b) as boolean;
 }

@@ -335,7 +335,7 @@ export function createChatService({ db, bus, now = () => new Date(), onPublishEr
         }
       }
       return {
-        messages: messages.map((message) => ({ ...message, status: statusOf(message) })),
+        messages: messages.map((message) => ({ status: statusOf(message), ...message })),
         pagination: { page, limit, total, pages: Math.ceil(total / limit) },
         /** Pass as `before` to get the next older page; null at the beginning of the conversation. */
         nextCursor: hasMore ? (messages[0]?.id ?? null) : null,
@@ -383,7 +383,9 @@ export function createChatService({ db, bus, now = () => new Date(), onPublishEr
       }
       if (typeof stored !== "number")
         throw new DomainError("FORBIDDEN", "This conversation is closed; it can be read but not written to.");
-      const event: MessageEvent = { ...message, seq: stored };
+      // Not `{ ...message, seq }`: on Node 20 a spread followed by a new key builds a hidden
+      // class per object (docs/performance.md, "What the server promoted").
+      const event: MessageEvent = { seq: stored, ...message };
       ownSends?.record(conversationId, event.messageId);
       publish(topics.messages(conversationId), event);
       publish(topics.inbox(receiverId), { kind: "message", conversationId });
