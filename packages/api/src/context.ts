@@ -62,7 +62,7 @@ export type Services = ReturnType<typeof createServices>;
  * a write allocates nothing here: a closure per write cost a hidden-class change each, since tsx
  * (which runs the server) names every arrow function it compiles with `Object.defineProperty`.
  */
-function createWriteTracker() {
+export function createWriteTracker() {
   let inFlight = 0;
   let whenIdle: (() => void)[] = [];
   const finished = () => {
