@@ -41,7 +41,8 @@ Options:
   --backlog N         scenario 4 missed messages (default 10000)
   --db pglite|postgres  store (default: postgres when DATABASE_URL is set, else pglite)
   --instances N       server processes sharing PostgreSQL, fanned out over Redis (REDIS_URL,
-                      default redis://127.0.0.1:6379); partners connect to different instances
+                      default redis://127.0.0.1:6379); partners connect to different instances;
+                      the baseline stays one process
   --out DIR           where results go (default bench/results)
   --cpu-prof          profile the servers (node --cpu-prof) and print where their time went
   --smoke             tiny sizes, a few seconds: checks that everything runs (for CI)
@@ -238,9 +239,12 @@ async function startServers(kind: TargetKind, env: NodeJS.ProcessEnv, profileDir
   const servers: ServerChild[] = [];
   mkdirSync(options.out, { recursive: true });
   const redis = process.env["REDIS_URL"] ?? "redis://127.0.0.1:6379";
-  for (let i = 0; i < options.instances; i++) {
+  // The baseline keeps its rooms in memory and has no fan-out between processes: partners on
+  // two of its instances would never hear each other. It stays one process, the reference.
+  const instances = kind === "baseline" ? 1 : options.instances;
+  for (let i = 0; i < instances; i++) {
     const nodeArgs = profileDir ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : [];
-    const serverEnv = options.instances > 1 ? { ...env, REDIS_URL: redis } : env;
+    const serverEnv = instances > 1 ? { ...env, REDIS_URL: redis } : env;
     const logFile = join(options.out, `${stamp}-${kind}-${i}.log`);
     servers.push(await startServerChild(kind, serverEnv, nodeArgs, logFile));
   }
@@ -679,8 +683,12 @@ if (options.cpuProf) {
 if (smoke) {
   const broken = reports.flatMap((report) => [
     ...(report.s1 && report.s1.delivered === 0 ? [`${report.kind}: scenario 1 delivered nothing`] : []),
+    ...(report.s2 && report.s2.steps[0]?.delivered === 0 ? [`${report.kind}: scenario 2 delivered nothing`] : []),
     ...(report.s3 && report.s3.connect.failed > 0
       ? [`${report.kind}: ${report.s3.connect.failed} connections failed`]
+      : []),
+    ...(report.s3 && report.s3.probe.failures > 0
+      ? [`${report.kind}: ${report.s3.probe.failures} probe messages of scenario 3 failed`]
       : []),
     ...(report.s4 && report.s4.received < report.s4.expected ? [`${report.kind}: catch-up incomplete`] : []),
   ]);
