@@ -85,6 +85,9 @@ export interface ServerChild {
   stop(): Promise<void>;
 }
 
+/** The flags `pnpm start` runs the server with. */
+const SERVER_NODE_FLAGS = ["--no-allocation-site-pretenuring"];
+
 export async function startServerChild(
   kind: "naafe" | "baseline",
   env: NodeJS.ProcessEnv,
@@ -92,7 +95,9 @@ export async function startServerChild(
   logFile: string,
 ): Promise<ServerChild> {
   const file = kind === "naafe" ? "./server-child.ts" : "./baseline/server.ts";
-  const child = tsxChild(file, ["--expose-gc", ...nodeArgs], env, logFile);
+  // Our server with the flags its start script gives it (apps/server/package.json).
+  const startFlags = kind === "naafe" ? SERVER_NODE_FLAGS : [];
+  const child = tsxChild(file, ["--expose-gc", ...startFlags, ...nodeArgs], env, logFile);
   const ready = new Promise<{ url: string; store: string }>((resolve, reject) => {
     child.once("exit", (code) => reject(new Error(`${kind} server exited during start-up (${code}); see ${logFile}`)));
     child.on("message", (message: ServerMessage) => {

@@ -1,11 +1,8 @@
 /**
- * One simulated user = one WebSocket. The tRPC client is the one the web app uses (wsLink,
- * `@naafe/api/transformer`); the baseline client speaks the baseline's bare JSON frames. The
- * load generator sees only this interface, so both servers get exactly the same load.
+ * One simulated user = one WebSocket. Both clients speak their server's JSON frames directly
+ * (tRPC's protocol, the baseline's own), with the same work per message. The load generator
+ * sees only this interface, so both servers get exactly the same load.
  */
-import type { AppRouter } from "@naafe/api";
-import { transformer } from "@naafe/api/transformer";
-import { createTRPCClient, createWSClient, wsLink } from "@trpc/client";
 import WebSocket from "ws";
 import type { TargetKind } from "./protocol.ts";
 
@@ -39,36 +36,74 @@ export function createClient(kind: TargetKind, options: ClientOptions): ChatClie
   return kind === "naafe" ? trpcClient(options) : baselineClient(options);
 }
 
+/**
+ * tRPC's WebSocket protocol spoken directly (the frames `wsLink` sends and reads, inputs in
+ * superjson's `{json}` form), as lean as the baseline's client: a load generator that spends
+ * less per message than the servers it drives, so the ceiling measured is theirs.
+ */
 function trpcClient({ url, token, onDrop }: ClientOptions): ChatClient {
   let closing = false;
-  const ws = createWSClient({
-    url,
-    connectionParams: { token },
-    WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
-    // A drop is an error in a benchmark; reconnecting quietly would hide it.
-    retryDelayMs: () => 60_000,
-    onClose: (cause) => {
-      if (!closing) onDrop(`closed ${cause?.code ?? ""}`);
-    },
+  const socket = new WebSocket(`${url}?connectionParams=1`, { perMessageDeflate: false });
+  const opened = new Promise<void>((resolve, reject) => {
+    socket.once("open", () => {
+      socket.send(JSON.stringify({ method: "connectionParams", data: { token } }));
+      resolve();
+    });
+    socket.once("error", reject);
   });
-  const trpc = createTRPCClient<AppRouter>({ links: [wsLink({ client: ws, transformer })] });
-  const subscriptions: { unsubscribe(): void }[] = [];
+  opened.catch(() => {});
+  const calls = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
+  const subscriptions = new Map<number, SubscribeHandlers>();
+  let nextId = 1;
+  socket.on("message", (raw) => {
+    const text = String(raw);
+    if (text === "PING") return socket.send("PONG");
+    const frame = JSON.parse(text);
+    const handlers = subscriptions.get(frame.id);
+    if (frame.error) {
+      // Error shapes go through the transformer like data: `{json: {message, code, data}}`.
+      const error = new Error(frame.error.json?.message ?? "error");
+      const pending = calls.get(frame.id);
+      calls.delete(frame.id);
+      if (pending) pending.reject(error);
+      else handlers?.onError(error);
+    } else if (handlers) {
+      // A tracked event: `{id, data}`, through the transformer (`{json: …}`).
+      if (frame.result?.type === "data") handlers.onEvent(frame.result.data.json.data);
+      else if (frame.result?.type === "started") handlers.onStarted();
+    } else if (frame.result) {
+      calls.get(frame.id)?.resolve();
+      calls.delete(frame.id);
+    }
+  });
+  socket.on("close", (code) => {
+    if (!closing) onDrop(`closed ${code}`);
+    for (const pending of calls.values()) pending.reject(new Error("connection closed"));
+    calls.clear();
+  });
+  socket.on("error", () => {});
   return {
-    subscribe(conversationId, lastEventId, { onStarted, onEvent, onError }) {
-      subscriptions.push(
-        trpc.chat.onMessage.subscribe(
-          { conversationId, lastEventId, echo: false },
-          { onStarted, onData: (tracked) => onEvent(tracked.data), onError },
-        ),
+    subscribe(conversationId, lastEventId, handlers) {
+      const id = nextId++;
+      subscriptions.set(id, handlers);
+      const input = { json: { conversationId, echo: false, ...(lastEventId ? { lastEventId } : {}) } };
+      opened.then(
+        () => socket.send(JSON.stringify({ id, method: "subscription", params: { path: "chat.onMessage", input } })),
+        (error: unknown) => handlers.onError(error),
       );
     },
     async send(conversationId, content, clientMessageId) {
-      await trpc.chat.sendMessage.mutate({ conversationId, content, clientMessageId });
+      await opened;
+      const id = nextId++;
+      const input = { json: { conversationId, content, clientMessageId } };
+      await new Promise<void>((resolve, reject) => {
+        calls.set(id, { resolve, reject });
+        socket.send(JSON.stringify({ id, method: "mutation", params: { path: "chat.sendMessage", input } }));
+      });
     },
     close() {
       closing = true;
-      for (const subscription of subscriptions) subscription.unsubscribe();
-      ws.close();
+      socket.close();
     },
   };
 }

@@ -181,6 +181,9 @@ async function openSide(kind: TargetKind): Promise<Side> {
     // Refused and failed procedures are logged at warn/error: the log file shows why errors were counted.
     LOG_LEVEL: "warn",
     DEMO: "false",
+    // Every simulated user connects from this one address, and thousands at once.
+    MAX_CONNECTIONS_PER_ADDRESS: "1000000",
+    MAX_UNAUTHENTICATED_CONNECTIONS: "1000000",
   };
   let dispose: () => Promise<void>;
   if (options.db === "pglite") {

@@ -1,9 +1,10 @@
 /**
  * Bench data written straight into the database, for both servers alike: the marketplace flow
- * (job request → offer → accept) is not what is measured, and 5,000 conversations through it
- * would take longer than the scenarios. Ids are derived from a prefix and an index, so the load
- * process can compute them without being sent a list, and every query takes scalar parameters
- * only (the PGlite adapter and `pg` then behave the same).
+ * (job request → offer → accept, and the "Offer accepted" notice it opens a conversation with) is
+ * not what is measured, and 5,000 conversations through it would take longer than the scenarios.
+ * Ids are derived from a prefix and an index, so the load process can compute them without being
+ * sent a list, and every query takes scalar parameters only (the PGlite adapter and `pg` then
+ * behave the same).
  */
 export type Sql = (text: string, params: unknown[]) => Promise<Record<string, unknown>[]>;
 

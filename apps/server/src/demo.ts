@@ -22,7 +22,7 @@ export async function seedDemo({ prisma, marketplace, chat }: Services) {
   await marketplace.createOffer(lina, tap.id, 95);
   const { conversation } = await marketplace.acceptOffer(sara.id, omarsOffer.id);
   const say = (from: { id: string }, content: string) =>
-    chat.sendMessage(from.id, { conversationId: conversation.id, content });
+    chat.messages.send(from.id, { conversationId: conversation.id, content });
   await say(omar, "Hi Sara, thanks for choosing me! Is tomorrow at 9 a good time?");
   await say(sara, "Tomorrow at 9 is perfect. The tap is under the kitchen window.");
   await say(omar, "Great, I'll bring a new cartridge just in case. See you then!");

@@ -1,7 +1,7 @@
 import { TRPCClientError } from "@trpc/client";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import WebSocket from "ws";
-import { UNAUTHORIZED_CLOSE } from "../src/server.ts";
+import { closeCodes } from "../src/ws/admission.ts";
 import { connectClient, record, startTestServer } from "./harness.ts";
 
 const waitFor = (assertion: () => void) => vi.waitFor(assertion, { timeout: 20_000, interval: 20 });
@@ -125,14 +125,14 @@ describe("over real sockets", () => {
     ])("%s in connectionParams", async (_, token) => {
       await using anonymous = connectClient(app.url, token);
       const inbox = record(anonymous.client.chat.onInbox, undefined);
-      await waitFor(() => expect(anonymous.closeCodes).toContain(UNAUTHORIZED_CLOSE));
+      await waitFor(() => expect(anonymous.closeCodes).toContain(closeCodes.unauthorized));
       expect(inbox.events).toEqual([]);
     });
 
     it("an expired token", async () => {
       await using late = connectClient(app.url, app.token("sara", "-1s" as "1s"));
       record(late.client.chat.onInbox, undefined);
-      await waitFor(() => expect(late.closeCodes).toContain(UNAUTHORIZED_CLOSE));
+      await waitFor(() => expect(late.closeCodes).toContain(closeCodes.unauthorized));
     });
 
     it("closes a live connection when its token expires", async () => {
@@ -140,14 +140,14 @@ describe("over real sockets", () => {
       const inbox = record(sara.client.chat.onInbox, undefined);
       await inbox.started;
       expect(sara.closeCodes).toEqual([]);
-      await waitFor(() => expect(sara.closeCodes).toContain(UNAUTHORIZED_CLOSE));
+      await waitFor(() => expect(sara.closeCodes).toContain(closeCodes.unauthorized));
     });
 
     it("takes the token from the upgrade's Authorization header too", async () => {
       const wsUrl = `${app.url.replace(/^http/, "ws")}/trpc`;
       const refused = new WebSocket(wsUrl, { headers: { authorization: "Bearer not-a-jwt" } });
       const code = await new Promise<number>((resolve) => refused.on("close", resolve));
-      expect(code).toBe(UNAUTHORIZED_CLOSE);
+      expect(code).toBe(closeCodes.unauthorized);
 
       const accepted = new WebSocket(wsUrl, { headers: { authorization: `Bearer ${app.token("sara")}` } });
       await new Promise((resolve) => accepted.on("open", resolve));

@@ -7,7 +7,7 @@ import { createTRPCClient, createWSClient, httpBatchLink, splitLink, wsLink } fr
 import type { Unsubscribable } from "@trpc/server/observable";
 import superjson from "superjson";
 import WebSocket from "ws";
-import { loadConfig } from "../src/env.ts";
+import { type Config, loadConfig } from "../src/env.ts";
 import { startServer } from "../src/server.ts";
 
 /** A port nothing listens on right now, for servers started as separate processes. */
@@ -21,10 +21,13 @@ export async function freePort(): Promise<number> {
 
 export const SECRET = "e2e-secret-that-is-long-enough-for-hs256";
 
-/** A real server on a free port and a private PGlite folder; `restart()` keeps port and data. */
-export async function startTestServer(env: Record<string, string> = {}) {
+/**
+ * A real server on a free port and a private PGlite folder; `restart()` keeps port and data.
+ * `adjust` changes what env cannot express (a test's own HTTP agent, say).
+ */
+export async function startTestServer(env: Record<string, string> = {}, adjust: (config: Config) => Config = (c) => c) {
   const dataDir = await mkdtemp(join(tmpdir(), "naafe-e2e-"));
-  const config = loadConfig({
+  const loaded = loadConfig({
     PORT: "0",
     HOST: "127.0.0.1",
     DATA_DIR: dataDir,
@@ -34,10 +37,12 @@ export async function startTestServer(env: Record<string, string> = {}) {
     WEB_DIST: join(dataDir, "no-web-app"),
     ...env,
   });
+  const config = adjust(loaded);
   let server = await startServer(config);
   const port = server.port;
   return {
     url: server.url,
+    config,
     token: (id: string, expiresIn: `${number}s` | `${number}h` = "1h") =>
       signToken(config.auth, { id, name: id }, expiresIn),
     /** Graceful stop, then a new process-equivalent on the same port and data. */

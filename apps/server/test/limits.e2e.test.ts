@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import WebSocket from "ws";
-import { closeCodes } from "../src/connection-guard.ts";
+import { closeCodes } from "../src/ws/admission.ts";
 import { connectClient, record, startTestServer } from "./harness.ts";
 
 const waitFor = (assertion: () => void) => vi.waitFor(assertion, { timeout: 20_000, interval: 20 });
@@ -30,6 +30,7 @@ describe("limits that keep one client from hurting the others", () => {
     app = await startTestServer({
       MAX_CONNECTIONS_PER_USER: "2",
       MAX_SUBSCRIPTIONS_PER_CONNECTION: "3",
+      MAX_BATCH_SIZE: "4",
       FAILED_AUTH_PER_MINUTE: "3",
       ALLOWED_ORIGINS: "https://partner.example",
       CORS_ORIGINS: "https://partner.example",
@@ -112,17 +113,45 @@ describe("limits that keep one client from hurting the others", () => {
     expect(res.headers.get("x-frame-options")).toBe("DENY");
     expect(res.headers.get("access-control-allow-origin")).toBeNull();
   });
+  it("refuses HTTP subscriptions: they would bypass every WebSocket rule", async () => {
+    const input = encodeURIComponent(JSON.stringify({ json: null }));
+    const res = await fetch(`${app.url}/trpc/chat.onInbox?input=${input}`, {
+      headers: { authorization: `Bearer ${app.token("sse")}`, accept: "text/event-stream" },
+    });
+    // Whatever the framing, the stream carries one refusal and ends: nothing is ever streamed.
+    const body = await res.text();
+    expect(body).toContain("METHOD_NOT_SUPPORTED");
+    expect(body).not.toContain('"kind"');
+  });
+
+  it("keeps a connection whose token is valid for longer than a timer can wait (24.8 days)", async () => {
+    await using longLived = connectClient(app.url, app.token("long-lived", "900h"));
+    await record(longLived.client.chat.onInbox, undefined).started;
+    expect(await longLived.client.auth.me.query()).toMatchObject({ id: "long-lived" });
+    expect(longLived.closeCodes).toEqual([]);
+  });
+
+  it("batches at most MAX_BATCH_SIZE calls in one HTTP request", async () => {
+    const paths = Array.from({ length: 5 }, () => "auth.me").join(",");
+    const res = await fetch(`${app.url}/trpc/${paths}?batch=1&input={}`, {
+      headers: { authorization: `Bearer ${app.token("batcher")}` },
+    });
+    expect(res.status).toBe(400);
+  });
+
   // Last: it blocks this test process's address for a minute.
-  it("refuses an address for a while after repeated failed sign-ins, over HTTP and WebSocket", async () => {
+  it("refuses an address's bad tokens for a while after repeated failed sign-ins, never a valid token", async () => {
     for (let i = 0; i < 3; i++) {
       const res = await fetch(`${app.url}/trpc/auth.me`, { headers: { authorization: "Bearer forged" } });
       expect(res.status).toBe(401);
     }
-    const blocked = await fetch(`${app.url}/trpc/auth.me`, { headers: { authorization: `Bearer ${app.token("x")}` } });
-    expect(blocked.status).toBe(429);
-    expect(await outcome(wsUrl(), { authorization: `Bearer ${app.token("x")}` })).toMatchObject({
-      code: closeCodes.tooMany,
-    });
+    const refused = await fetch(`${app.url}/trpc/auth.me`, { headers: { authorization: "Bearer forged" } });
+    expect(refused.status).toBe(429);
+    expect(await outcome(wsUrl(), { authorization: "Bearer forged" })).toMatchObject({ code: closeCodes.tooMany });
+    // Behind a NAT or a load balancer, the same address is everyone's: their valid tokens still work.
+    const valid = await fetch(`${app.url}/trpc/auth.me`, { headers: { authorization: `Bearer ${app.token("x")}` } });
+    expect(valid.status).toBe(200);
+    expect(await outcome(wsUrl(), { authorization: `Bearer ${app.token("x")}` })).toEqual({ opened: true });
   });
 });
 

@@ -18,7 +18,7 @@ describe("describeError", () => {
 
   it("says when to retry after too many requests", () => {
     expect(describeError(apiError("slow down", { code: "TOO_MANY_REQUESTS", retryAfter: 3 }))).toBe(
-      "You're sending too fast. Try again in 3 s.",
+      "You're sending too fast. Try again in 3 seconds.",
     );
   });
 

@@ -1,24 +1,56 @@
+import { currentLanguage, i18n } from "./features/i18n/i18n.ts";
 import { isApiError } from "./trpc.ts";
 
-/** A sentence a person can act on, for any error a call to the server can end with. */
-export function describeError(error: unknown): string {
-  if (!isApiError(error)) return "Something went wrong. Try again.";
+/** What the app keeps of a failure: enough to say it in any language later (and to store it). */
+export interface ErrorInfo {
+  /** The tRPC error code; undefined when the server never answered. */
+  code: string | undefined;
+  /** The server's sentence (English), shown as is only to people reading English. */
+  message: string;
+  retryAfter: number | null;
+}
+
+export function errorInfo(error: unknown): ErrorInfo {
+  if (!isApiError(error)) return { code: "CLIENT", message: "", retryAfter: null };
   const data = error.data;
-  switch (data?.code) {
+  return { code: data?.code, message: error.message, retryAfter: data?.retryAfter ?? null };
+}
+
+/** Refusals whose server sentence is written for people; the server writes in English. */
+const REFUSALS = new Set([
+  "UNAUTHORIZED",
+  "FORBIDDEN",
+  "BAD_REQUEST",
+  "NOT_FOUND",
+  "CONFLICT",
+  "PAYLOAD_TOO_LARGE",
+  "UNSUPPORTED_MEDIA_TYPE",
+]);
+const SERVER_LANGUAGE = "en";
+
+/**
+ * A sentence a person can act on, in their language, for any error a call to the server can end
+ * with. Translated by error code (and `retryAfter`), so nobody reading Arabic gets English.
+ */
+export function describeError(error: unknown): string {
+  const info =
+    error !== null && typeof error === "object" && "retryAfter" in error ? (error as ErrorInfo) : errorInfo(error);
+  const { code, message, retryAfter } = info;
+  const t = i18n.t;
+  switch (code) {
+    case "CLIENT":
+      return t("errors.unknown");
     case undefined:
       // No error from the server at all: the request never got an answer.
-      return "Can't reach the server. Check your connection and try again.";
-    case "UNAUTHORIZED":
-      return error.message || "Your session has expired; sign in again.";
+      return t("errors.network");
     case "TOO_MANY_REQUESTS":
-      return data.retryAfter
-        ? `You're sending too fast. Try again in ${data.retryAfter} s.`
-        : "You're sending too fast. Wait a moment and try again.";
+      return retryAfter ? t("errors.tooManyRequestsIn", { count: retryAfter }) : t("errors.TOO_MANY_REQUESTS");
     case "INTERNAL_SERVER_ERROR":
-      return "Something went wrong on the server. Try again.";
+    case "SERVICE_UNAVAILABLE":
+      return t(`errors.${code}`);
     default:
-      // FORBIDDEN, BAD_REQUEST, NOT_FOUND, CONFLICT: the server's message is written for people.
-      return error.message;
+      if (REFUSALS.has(code) && message && currentLanguage() === SERVER_LANGUAGE) return message;
+      return REFUSALS.has(code) ? t(`errors.${code as "FORBIDDEN"}`) : t("errors.unknown");
   }
 }
 
@@ -30,5 +62,5 @@ export function isUnauthorized(error: unknown) {
 export function isRetryable(error: unknown) {
   if (!isApiError(error)) return true;
   const code = error.data?.code;
-  return code === undefined || code === "INTERNAL_SERVER_ERROR";
+  return code === undefined || code === "INTERNAL_SERVER_ERROR" || code === "SERVICE_UNAVAILABLE";
 }

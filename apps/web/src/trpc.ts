@@ -1,14 +1,7 @@
 import type { AppRouter } from "@naafe/api";
 import { transformer } from "@naafe/api/transformer";
-import {
-  createTRPCClient,
-  createWSClient,
-  httpBatchLink,
-  splitLink,
-  type TRPCClient,
-  TRPCClientError,
-  wsLink,
-} from "@trpc/client";
+import { createChatClient } from "@naafe/client";
+import { createTRPCClient, httpBatchLink, type TRPCClient, TRPCClientError } from "@trpc/client";
 import type { inferRouterOutputs } from "@trpc/server";
 import { createTRPCContext } from "@trpc/tanstack-react-query";
 
@@ -24,11 +17,6 @@ export const UNAUTHORIZED_CLOSE = 4401;
 
 const httpUrl = "/trpc";
 
-function wsUrl() {
-  const { protocol, host } = window.location;
-  return `${protocol === "https:" ? "wss:" : "ws:"}//${host}/trpc`;
-}
-
 /** Signed out: plain HTTP, enough for the demo user list and signing in. */
 export function createPublicClient(): ApiClient {
   return createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: httpUrl, transformer })] });
@@ -40,33 +28,11 @@ export interface SocketEvents {
 }
 
 /**
- * Signed in: subscriptions over one WebSocket, everything else over batched HTTP, both with the
- * same bearer token. The WebSocket reconnects by itself and resubscribes with each
- * subscription's last event id, so the server replays what was missed.
+ * Signed in: the chat client (subscriptions over one WebSocket that reconnects and resumes,
+ * everything else over batched HTTP), on this page's origin.
  */
 export function createSessionClient(token: string, events: SocketEvents) {
-  const wsClient = createWSClient({
-    url: wsUrl,
-    connectionParams: () => ({ token }),
-    // Quicker than the default backoff, so a restarted server is picked up within seconds, and
-    // jittered, so the clients of a restarted server do not all knock at the same moment.
-    retryDelayMs: (attempt) => Math.min(250 * 2 ** attempt, 5_000) * (0.5 + Math.random() / 2),
-    onClose: (cause) => events.onClose(cause?.code),
-  });
-  const client = createTRPCClient<AppRouter>({
-    links: [
-      splitLink({
-        condition: (op) => op.type === "subscription",
-        true: wsLink({ client: wsClient, transformer }),
-        false: httpBatchLink({
-          url: httpUrl,
-          transformer,
-          headers: () => ({ authorization: `Bearer ${token}` }),
-        }),
-      }),
-    ],
-  });
-  return { client, wsClient };
+  return createChatClient({ url: "", getToken: () => token, onClose: events.onClose });
 }
 
 export function isApiError(error: unknown): error is TRPCClientError<AppRouter> {

@@ -1,23 +1,16 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { AppRouter } from "@naafe/api";
-import { createTRPCClient, httpBatchLink } from "@trpc/client";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
-import superjson from "superjson";
-import { build } from "vite";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFailed } from "vitest";
 import { loadConfig } from "../../server/src/env.ts";
 import { type RunningServer, startServer } from "../../server/src/server.ts";
+import { apiClient, buildWeb, launchChromium, TOKEN_KEY } from "./browser.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-const webRoot = fileURLToPath(new URL("..", import.meta.url));
-const screenshots = fileURLToPath(new URL("../../../docs/screenshots/", import.meta.url));
 const failures = fileURLToPath(new URL("../test-results/", import.meta.url));
 /** `expect.poll` gives up after one second by default; a loaded CI machine needs longer. */
 const eventually = { timeout: 15_000 };
-const TOKEN_KEY = "naafe-chat.token";
 
 /**
  * A seeker and a provider, each in their own browser context, against one real server. The
@@ -41,25 +34,8 @@ describe("Naafe Chat in a real browser", { timeout: 60_000 }, () => {
     );
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`Chromium is missing at ${CHROMIUM}: the browser tests need it (apt-get install -y chromium).`);
-    }
-    await buildWeb();
-    [server, browser] = await Promise.all([
-      start(0),
-      chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          "--headless",
-          "--no-sandbox",
-          "--disable-gpu",
-          "--disable-background-networking",
-          "--disable-component-update",
-          "--disable-sync",
-          "--no-first-run",
-        ],
-      }),
-    ]);
+    await buildWeb(webDist);
+    [server, browser] = await Promise.all([start(0), launchChromium()]);
     seeker = await openPage();
     provider = await openPage();
     // A fresh database migrates on first start, which a loaded CI machine can stretch.
@@ -70,18 +46,6 @@ describe("Naafe Chat in a real browser", { timeout: 60_000 }, () => {
     await server?.close();
     rmSync(work, { recursive: true, force: true });
   });
-
-  /** The production bundle, in a folder of its own so a server serving apps/web/dist is left alone. */
-  async function buildWeb() {
-    // Vitest sets NODE_ENV=test, which would make Vite bundle React's development build.
-    const nodeEnv = process.env["NODE_ENV"];
-    process.env["NODE_ENV"] = "production";
-    try {
-      await build({ root: webRoot, logLevel: "warn", build: { outDir: webDist, emptyOutDir: true } });
-    } finally {
-      process.env["NODE_ENV"] = nodeEnv;
-    }
-  }
 
   async function openPage() {
     const context = await browser.newContext({ viewport: { width: 1100, height: 720 } });
@@ -158,10 +122,17 @@ describe("Naafe Chat in a real browser", { timeout: 60_000 }, () => {
     await seeker.waitForURL(/#\/c\//);
     conversationId = decodeURIComponent(new URL(seeker.url()).hash.replace("#/c/", ""));
     await seeker.getByRole("heading", { name: "Omar (provider)" }).waitFor();
+    // It opens with Naafe's notice of the accepted offer, set apart from what people write.
+    await seeker.locator(".bubble[data-system]", { hasText: "Offer accepted: 120 EGP" }).waitFor();
 
-    // The provider never reloaded: the new conversation arrives over the live inbox.
+    // The provider never reloaded: the new conversation arrives over the live inbox, its notice
+    // as the preview, unread for nobody.
     await conversationLink(provider).waitFor();
     await expect.poll(() => conversationLink(provider).textContent(), eventually).toContain("Sara (seeker)");
+    await expect
+      .poll(() => conversationLink(provider).locator(".conversation-preview").textContent(), eventually)
+      .toBe("Offer accepted: 120 EGP");
+    expect(await conversationLink(provider).getAttribute("data-unread")).toBeNull();
   });
 
   it("sends messages both ways, with unread badges and a read receipt", async () => {
@@ -188,6 +159,20 @@ describe("Naafe Chat in a real browser", { timeout: 60_000 }, () => {
     await bubble(seeker, "Saturday works.").waitFor();
     // Sara has it open, so it is read at once.
     await bubble(provider, "Saturday works.").getByText("✓✓ Read").waitFor();
+  });
+
+  it("exports the conversation as a signed, printable transcript file", async () => {
+    await seeker.getByLabel("Export format").selectOption("html");
+    const [download] = await Promise.all([
+      seeker.waitForEvent("download"),
+      seeker.getByRole("button", { name: "Export", exact: true }).click(),
+    ]);
+    expect(download.suggestedFilename()).toMatch(/^naafe-conversation-.+\.html$/);
+    const saved = await download.path();
+    const html = readFileSync(saved, "utf8");
+    expect(html).toContain("Saturday works. I&#39;ll bring the tools.");
+    // The markup a person typed stays text in the transcript too.
+    expect(html).toContain("&lt;b&gt;Is Saturday&lt;/b&gt;");
   });
 
   it("shows the other side online and typing…, and a message going Delivered, then Read", async () => {
@@ -233,15 +218,7 @@ describe("Naafe Chat in a real browser", { timeout: 60_000 }, () => {
     server = await start(port);
 
     // Omar writes the moment the server is back, while Sara's page is still waiting to retry.
-    const omar = createTRPCClient<AppRouter>({
-      links: [
-        httpBatchLink({
-          url: `${server.url}/trpc`,
-          transformer: superjson,
-          headers: { authorization: `Bearer ${token}` },
-        }),
-      ],
-    });
+    const omar = apiClient(server.url, token ?? undefined);
     await omar.chat.sendMessage.mutate({ conversationId, content: "Sent while you were reconnecting" });
 
     await bubble(seeker, "Sent while you were reconnecting").waitFor({ timeout: 20_000 });
@@ -259,13 +236,6 @@ describe("Naafe Chat in a real browser", { timeout: 60_000 }, () => {
     await expect.poll(() => presence(provider).textContent(), eventually).toBe("online");
     await composer(seeker).pressSequentially("I'll leave the door", { delay: 50 });
     await expect.poll(() => typingIndicator(provider).textContent(), eventually).toMatch(/is typing…$/);
-
-    // The provider first: "typing…" lasts only a few seconds after the last keystroke.
-    mkdirSync(screenshots, { recursive: true });
-    await provider.screenshot({ path: join(screenshots, "provider.png") });
-    await seeker.screenshot({ path: join(screenshots, "seeker.png") });
-    await provider.setViewportSize({ width: 390, height: 760 });
-    await provider.screenshot({ path: join(screenshots, "phone.png") });
 
     // Sara closes her tab, mid-sentence: Omar sees her last seen, and no "typing…" left behind.
     await seeker.close();

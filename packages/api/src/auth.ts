@@ -1,7 +1,7 @@
 import { createPublicKey, createSecretKey } from "node:crypto";
 import jwt from "jsonwebtoken";
 import { DomainError } from "./errors.ts";
-import { isPlainLine } from "./schemas/index.ts";
+import { isPlainLine } from "./schemas.ts";
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
 const CONTROL_CHARACTERS = /[\u0000-\u001F\u007F-\u009F]/g;
@@ -22,6 +22,11 @@ export interface AuthUser {
   expiresAt: number;
   /** When the token was issued (s since epoch, the `iat` claim), for revocation. */
   issuedAt: number | null;
+  /** `moderator` (the `role` claim) may use `moderation.*`; everyone else is a marketplace user. */
+  role: "moderator" | null;
+  /** Contact details from the `phone_number`/`phone` and `email` claims, for "share my contact". */
+  phone: string | null;
+  email: string | null;
 }
 
 export type VerifyToken = (token: string) => AuthUser;
@@ -71,18 +76,35 @@ export function createTokenVerifier(config: AuthConfig): VerifyToken {
         ? rawName.toWellFormed().replace(CONTROL_CHARACTERS, "").trim().slice(0, 100) || null
         : null;
     const issuedAt = typeof payload.iat === "number" ? payload.iat : null;
-    return { id: payload.sub, name, expiresAt: payload.exp * 1000, issuedAt };
+    const role = payload["role"] === "moderator" ? "moderator" : null;
+    const phone = contactClaim(payload["phone_number"] ?? payload["phone"], PHONE);
+    const email = contactClaim(payload["email"], EMAIL);
+    return { id: payload.sub, name, expiresAt: payload.exp * 1000, issuedAt, role, phone, email };
   };
+}
+
+const PHONE = /^\+?[0-9\u0660-\u0669 ().-]{5,32}$/;
+const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,189}\.[^\s@]{2,63}$/;
+
+/** A contact claim is shown to another person: only a well-formed phone number or address. */
+function contactClaim(value: unknown, shape: RegExp): string | null {
+  return typeof value === "string" && shape.test(value.trim()) ? value.trim() : null;
 }
 
 /** Signs an HS256 token that `config` accepts, for the demo and the `token` command. */
 export function signToken(
   config: AuthConfig,
-  user: { id: string; name?: string | null },
+  user: { id: string; name?: string | null; role?: "moderator"; phone?: string; email?: string },
   expiresIn: jwt.SignOptions["expiresIn"] = "12h",
 ) {
   if (!config.secret) throw new Error("Signing tokens needs JWT_SECRET.");
-  return jwt.sign(user.name ? { name: user.name } : {}, config.secret, {
+  const claims = {
+    ...(user.name ? { name: user.name } : {}),
+    ...(user.role ? { role: user.role } : {}),
+    ...(user.phone ? { phone_number: user.phone } : {}),
+    ...(user.email ? { email: user.email } : {}),
+  };
+  return jwt.sign(claims, config.secret, {
     algorithm: "HS256",
     subject: user.id,
     expiresIn,

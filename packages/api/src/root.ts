@@ -1,6 +1,8 @@
-import { authRouter } from "./routers/auth.ts";
-import { chatRouter } from "./routers/chat.ts";
-import { jobRequestRouter, offerRouter } from "./routers/marketplace.ts";
+import { authRouter } from "./auth-router.ts";
+import { chatRouter } from "./chat/router.ts";
+import { jobRequestRouter, offerRouter } from "./marketplace/router.ts";
+import { moderationRouter } from "./moderation/router.ts";
+import { notificationsRouter } from "./notifications/router.ts";
 import { createCallerFactory, router } from "./trpc.ts";
 
 export const appRouter = router({
@@ -8,6 +10,8 @@ export const appRouter = router({
   chat: chatRouter,
   jobRequest: jobRequestRouter,
   offer: offerRouter,
+  moderation: moderationRouter,
+  notifications: notificationsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,12 +1,19 @@
-import { setFlagsFromString } from "node:v8";
+import type { Prisma } from "@naafe/db";
 import { type Backend, openTestDatabase } from "@naafe/db/testing";
 import { signToken } from "./auth.ts";
-import type { EventBus } from "./bus/event-bus.ts";
-import { createMemoryBus } from "./bus/memory-bus.ts";
+import { NAAFE } from "./chat/system-messages.ts";
 import { createContext, createServices, type ServicesOptions } from "./context.ts";
+import type { EventBus } from "./platform/bus/event-bus.ts";
+import { createMemoryBus } from "./platform/bus/memory-bus.ts";
 import { createCaller } from "./root.ts";
 
+export { startWebhookReceiver } from "./integration/webhook-receiver.ts";
+export { startMailServer, startPushService } from "./notifications/test-services.ts";
+
 export const TEST_SECRET = "test-secret-that-is-long-enough-for-hs256";
+
+/** The seq of "Offer accepted", the notice every conversation opens with: the participants' first message follows it. */
+export const OPENING_SEQ = 1;
 
 /** A router on a fresh database, with a caller per user; dispose it to drop everything. */
 export async function createTestApp(backend: Backend, options: Partial<ServicesOptions> & { bus?: EventBus } = {}) {
@@ -18,6 +25,8 @@ export async function createTestApp(backend: Backend, options: Partial<ServicesO
     auth: { secret: TEST_SECRET },
     sendLimit: { burst: 10_000, perSecond: 10_000 },
     typingLimit: { burst: 10_000, perSecond: 10_000 },
+    writeLimit: { burst: 10_000, perSecond: 10_000 },
+    readLimit: { burst: 10_000, perSecond: 10_000 },
     ...options,
   });
   const tokenFor = (id: string, name = id) => signToken({ secret: TEST_SECRET }, { id, name });
@@ -44,6 +53,10 @@ export async function createTestApp(backend: Backend, options: Partial<ServicesO
     return { job, offer, conversation: accepted.conversation };
   }
 
+  /** How many stored messages the participants sent (`where` narrows it): Naafe's notices left out. */
+  const countSent = (where: Prisma.MessageWhereInput = {}) =>
+    db.prisma.message.count({ where: { AND: [where, { senderId: { not: NAAFE } }] } });
+
   return {
     db,
     bus,
@@ -52,20 +65,12 @@ export async function createTestApp(backend: Backend, options: Partial<ServicesO
     connection,
     tokenFor,
     openConversation,
+    countSent,
     async [Symbol.asyncDispose]() {
       await services.presence.close();
+      await services.moderation.close();
       await bus.close();
       await db.close();
     },
   };
-}
-
-/**
- * Whether V8 gave `a` and `b` one hidden class. Objects a hot path builds the same way should
- * share one; on Node 20, V8 built a new one for each object made as `{ ...spread, newKey }` once
- * the code had run some ten to twenty times (docs/performance.md): compare objects from later calls.
- */
-export function sameHiddenClass(a: object, b: object): boolean {
-  setFlagsFromString("--allow-natives-syntax");
-  return new Function("a", "b", "return %HaveSameMap(a, b)")(a, b) as boolean;
 }

@@ -1,5 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { PGlite } from "@electric-sql/pglite";
+import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm";
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { PrismaPGlite } from "pglite-prisma-adapter";
@@ -13,11 +14,22 @@ export interface DatabaseOptions {
   schema?: string | undefined;
   /** PGlite's folder; without it PGlite keeps everything in memory. */
   dataDir?: string | undefined;
+  /**
+   * PostgreSQL: how long a hot statement (`query`: a batch of sends) waits for a row another
+   * transaction holds before it fails with `lock_not_available` (55P03). Default 1,000 ms.
+   */
+  lockTimeoutMs?: number | undefined;
 }
+
+/** Where the database is, for libraries that open connections of their own (the job queue). */
+export type DatabaseLocation =
+  | { kind: "postgres"; url: string; schema: string | undefined }
+  | { kind: "pglite"; pglite: PGlite };
 
 export interface Database {
   prisma: PrismaClient;
   kind: "postgres" | "pglite";
+  location: DatabaseLocation;
   /**
    * One statement with `$1…` parameters, straight through the driver: for the few hot
    * statements (sending a message) where Prisma's query pipeline costs more than the statement.
@@ -36,10 +48,12 @@ const MIGRATION_LOCK = 72707369;
 
 /** Opens the database, applying pending migrations first. */
 export async function openDatabase(options: DatabaseOptions = {}): Promise<Database> {
-  return options.url ? openPostgres(options.url, options.schema) : openPglite(options.dataDir);
+  return options.url
+    ? openPostgres(options.url, options.schema, options.lockTimeoutMs ?? 1_000)
+    : openPglite(options.dataDir);
 }
 
-async function openPostgres(url: string, schema: string | undefined): Promise<Database> {
+async function openPostgres(url: string, schema: string | undefined, lockTimeoutMs: number): Promise<Database> {
   const searchPath = schema ? `-c search_path="${schema.replaceAll('"', "")}"` : "";
   const pool = openPool(url, searchPath);
   const client = await pool.connect();
@@ -58,7 +72,9 @@ async function openPostgres(url: string, schema: string | undefined): Promise<Da
     client.release();
   }
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool, schema ? { schema } : undefined) });
-  // The hot statements (`query`) get connections of their own, with two planner settings.
+  // The hot statements (`query`) get connections of their own, with two planner settings and
+  // a lock timeout: a row held by someone else's long transaction fails one batch of sends
+  // soon, which the sender splits (chat/messages.ts), instead of stalling every batch behind it.
   // PostgreSQL may not scan a table whole: without statistics (a new database, or autovacuum
   // off) or while they are small, it read Conversation and Message whole for every statement,
   // ever more rows as they grew; every table these statements touch, they reach by key. And
@@ -66,19 +82,24 @@ async function openPostgres(url: string, schema: string | undefined): Promise<Da
   // every run. Their own connections (two sends' and the delivery receipts' statements at a
   // time) also keep sends from waiting behind Prisma, and stay open when idle, so the first
   // send after a quiet spell does not wait for a new connection and its statements' plans.
-  const hotPool = openPool(url, `${searchPath} -c enable_seqscan=off -c plan_cache_mode=force_generic_plan`, {
+  const hotSettings = `-c enable_seqscan=off -c plan_cache_mode=force_generic_plan -c lock_timeout=${lockTimeoutMs}`;
+  const hotPool = openPool(url, `${searchPath} ${hotSettings}`, {
     max: 4,
     idleTimeoutMillis: 0,
   });
+  // Health checks get a connection of their own: users' load exhausting the pools must not
+  // make a healthy database look down to a load balancer.
+  const healthPool = openPool(url, searchPath, { max: 1, idleTimeoutMillis: 0 });
   return {
     prisma,
     kind: "postgres",
+    location: { kind: "postgres", url, schema },
     query: async <T>(text: string, values: unknown[]) =>
       (await hotPool.query({ name: nameOf(text), text, values })).rows as T[],
-    ping: () => ping(prisma),
+    ping: () => ping(() => healthPool.query("SELECT 1")),
     async close() {
       await prisma.$disconnect();
-      await Promise.all([pool.end(), hotPool.end()]);
+      await Promise.all([pool.end(), hotPool.end(), healthPool.end()]);
     },
   };
 }
@@ -119,7 +140,8 @@ function nameOf(text: string) {
 export async function migratedPglite(dataDir?: string): Promise<PGlite> {
   // PGlite creates only the last folder of the path.
   if (dataDir) mkdirSync(dataDir, { recursive: true });
-  const pglite = new PGlite(dataDir);
+  // pg_trgm: message search's index for parts of words (prisma/migrations/*_message_search).
+  const pglite = new PGlite({ ...(dataDir ? { dataDir } : {}), extensions: { pg_trgm } });
   await migrate(
     (sql) => pglite.exec(sql),
     async <T>(sql: string, params?: unknown[]) => (await pglite.query<T>(sql, params)).rows,
@@ -133,8 +155,9 @@ export function usePglite(pglite: PGlite): Database {
   return {
     prisma,
     kind: "pglite",
+    location: { kind: "pglite", pglite },
     query: async <T>(text: string, params: unknown[]) => (await pglite.query<T>(text, params)).rows,
-    ping: () => ping(prisma),
+    ping: () => ping(() => pglite.query("SELECT 1")),
     async close() {
       await prisma.$disconnect();
       await pglite.close();
@@ -143,12 +166,12 @@ export function usePglite(pglite: PGlite): Database {
 }
 
 /** Whether the database answers within two seconds (a health check must not hang). */
-async function ping(prisma: PrismaClient): Promise<boolean> {
+async function ping(select1: () => Promise<unknown>): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<false>((resolve) => {
     timer = setTimeout(() => resolve(false), 2_000);
   });
-  const answer = prisma.$queryRaw`SELECT 1`.then(
+  const answer = select1().then(
     () => true,
     () => false,
   );

@@ -2,6 +2,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { PGlite } from "@electric-sql/pglite";
+import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm";
 import { bindMigrationAwareSqlAdapterFactory } from "@prisma/driver-adapter-utils";
 import * as engineBindings from "@prisma/schema-engine-wasm/schema_engine_bg";
 import { PrismaPGlite } from "pglite-prisma-adapter";
@@ -58,6 +59,15 @@ async function migrationList() {
   };
 }
 
+// The extensions the migrations create (message search uses pg_trgm), in the shadow database too:
+// the adapter's own shadow database is a PGlite without extensions.
+const newPglite = () => new PGlite({ extensions: { pg_trgm } });
+class PGliteWithExtensions extends PrismaPGlite {
+  override connectToShadowDb() {
+    return new PrismaPGlite(newPglite()).connect();
+  }
+}
+
 /**
  * The SQL that would bring a database migrated with `prisma/migrations` to `schema.prisma`;
  * empty when the two agree. `schema` replaces the file's text (tests use it). Same engine and output as `prisma migrate diff --script`.
@@ -65,11 +75,11 @@ async function migrationList() {
 export async function pendingSchemaChanges(schema?: string): Promise<string> {
   await loadEngine();
   schema ??= await readFile(schemaFile, "utf8");
-  const pglite = new PGlite();
+  const pglite = newPglite();
   const engine = await engineBindings.SchemaEngine.new(
     { datamodels: [["schema.prisma", schema]] },
     () => {},
-    bindMigrationAwareSqlAdapterFactory(new PrismaPGlite(pglite)),
+    bindMigrationAwareSqlAdapterFactory(new PGliteWithExtensions(pglite)),
   );
   try {
     const result = await engine.diff({

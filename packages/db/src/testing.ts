@@ -40,6 +40,8 @@ export async function openTestDatabase(backend: Backend): Promise<Database & Asy
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    // The job queue's schema beside it (see the API's platform/jobs.ts).
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}_jobs" CASCADE`);
     await client.end();
   };
   return { ...db, close, [Symbol.asyncDispose]: close };

@@ -10,8 +10,8 @@ describe("prisma/migrations", () => {
 
   it("drift is detected when schema.prisma changes without a migration", async () => {
     const schema = await readFile(schemaFile, "utf8");
-    const changed = schema.replace("model Message {", "model Message {\n  editedAt DateTime?");
-    expect(await pendingSchemaChanges(changed)).toMatch(/ALTER TABLE "Message" ADD COLUMN\s+"editedAt"/);
+    const changed = schema.replace("model Message {", "model Message {\n  driftProbe DateTime?");
+    expect(await pendingSchemaChanges(changed)).toMatch(/ALTER TABLE "Message" ADD COLUMN\s+"driftProbe"/);
   });
 
   it.each(testBackends)("are applied on open and recorded like prisma migrate deploy (%s)", async (backend) => {

@@ -5,10 +5,14 @@ import { describeError } from "../../describe-error.ts";
 import { routeHref, useRoute } from "../../route.ts";
 import { useTRPC } from "../../trpc.ts";
 import { type ConnectionState, ConnectionStatus } from "../connection/connection-status.tsx";
+import { useLocale } from "../i18n/i18n.ts";
 import { MarketplacePanel } from "../marketplace/marketplace-panel.tsx";
+import { ModerationPanel } from "../moderation/moderation-panel.tsx";
+import { SearchBox } from "../search/search-box.tsx";
+import { SettingsPanel } from "../settings/settings-panel.tsx";
 import { ConversationList } from "./conversation-list.tsx";
 import { ConversationView } from "./conversation-view.tsx";
-import { OutboxProvider } from "./outbox.tsx";
+import { OutboxNotice, OutboxProvider } from "./outbox.tsx";
 
 interface Props {
   connection: ConnectionState;
@@ -20,12 +24,13 @@ export function ChatApp({ connection, onSignOut }: Props) {
   const me = useQuery(trpc.auth.me.queryOptions());
   const unread = useQuery(trpc.chat.unreadCount.queryOptions());
   const route = useRoute();
+  const { t } = useLocale();
   useInbox();
 
   const total = unread.data?.total ?? 0;
   useEffect(() => {
-    document.title = total > 0 ? `(${total}) Naafe Chat` : "Naafe Chat";
-  }, [total]);
+    document.title = total > 0 ? t("app.titleWithUnread", { count: total }) : t("app.name");
+  }, [total, t]);
 
   if (!me.data) {
     return (
@@ -36,55 +41,82 @@ export function ChatApp({ connection, onSignOut }: Props) {
               {describeError(me.error)}
             </p>
             <button type="button" className="button" onClick={() => me.refetch()}>
-              Try again
+              {t("app.tryAgain")}
             </button>
           </>
         ) : (
-          <p className="muted">Signing in…</p>
+          <p className="muted">{t("app.signingIn")}</p>
         )}
       </main>
     );
   }
 
   return (
-    <OutboxProvider>
+    <OutboxProvider userId={me.data.id} live={connection === "live"}>
       <div className="app" data-view={route.name === "home" ? "list" : "detail"}>
         <header className="app-header">
           <a className="brand" href={routeHref({ name: "home" })}>
             <span className="brand-mark" aria-hidden="true" />
-            <span className="brand-name">Naafe Chat</span>
+            <span className="brand-name">{t("app.name")}</span>
           </a>
           {total > 0 && (
             <span className="badge total-unread" role="status">
-              {total} unread
+              {t("app.totalUnread", { count: total })}
             </span>
           )}
           <ConnectionStatus state={connection} />
-          <span className="me" title={me.data.id}>
+          <span className="me" title={me.data.id} dir="auto">
             {me.data.name ?? me.data.id}
           </span>
+          {me.data.role === "moderator" && (
+            <a
+              className="button subtle"
+              href={routeHref({ name: "moderation" })}
+              aria-current={route.name === "moderation" ? "page" : undefined}
+            >
+              {t("moderation.link")}
+            </a>
+          )}
+          <a
+            className="button subtle"
+            href={routeHref({ name: "settings" })}
+            aria-current={route.name === "settings" ? "page" : undefined}
+          >
+            {t("app.settings")}
+          </a>
           <button type="button" className="button subtle" onClick={onSignOut}>
-            Sign out
+            {t("app.signOut")}
           </button>
         </header>
-        <nav className="sidebar" aria-label="Conversations">
+        <nav className="sidebar" aria-label={t("app.conversations")}>
+          <SearchBox />
           <a
             className="nav-link"
             href={routeHref({ name: "marketplace" })}
             aria-current={route.name === "marketplace" ? "page" : undefined}
           >
-            Marketplace: jobs and offers
+            {t("app.marketplaceLink")}
           </a>
           <ConversationList me={me.data.id} selectedId={route.name === "conversation" ? route.id : null} />
         </nav>
         <main className="detail">
+          <OutboxNotice />
           {route.name === "conversation" && (
-            <ConversationView key={route.id} conversationId={route.id} me={me.data.id} />
+            <ConversationView
+              key={route.id}
+              conversationId={route.id}
+              me={me.data.id}
+              focusMessageId={route.messageId}
+            />
           )}
           {route.name === "marketplace" && <MarketplacePanel me={me.data.id} />}
+          {route.name === "settings" && <SettingsPanel />}
+          {route.name === "moderation" && me.data.role === "moderator" && (
+            <ModerationPanel conversationId={route.conversationId} />
+          )}
           {route.name === "home" && (
             <div className="empty-state">
-              <p>Pick a conversation, or open the marketplace to post a job or make an offer.</p>
+              <p>{t("app.pickConversation")}</p>
             </div>
           )}
         </main>

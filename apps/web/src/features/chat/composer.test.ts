@@ -1,5 +1,5 @@
 // @vitest-environment happy-dom
-import { cleanup, fireEvent, render, screen } from "@testing-library/react";
+import { act, cleanup, fireEvent, render, screen } from "@testing-library/react";
 import { createElement } from "react";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { Composer } from "./composer.tsx";
@@ -62,5 +62,50 @@ describe("Composer typing reports", () => {
     fireEvent.blur(input);
 
     expect(onTypingChange.mock.calls).toEqual([[true], [false], [false], [true], [false], [true], [false]]);
+  });
+
+  it("sends without text when attachments are ready, and waits while they upload", () => {
+    const onSend = vi.fn();
+    const { rerender } = render(createElement(Composer, { onSend, allowEmpty: true, sendBlocked: true }));
+    const send = screen.getByRole<HTMLButtonElement>("button", { name: "Send" });
+    expect(send.disabled).toBe(true);
+    rerender(createElement(Composer, { onSend, allowEmpty: true, sendBlocked: false }));
+    expect(send.disabled).toBe(false);
+    fireEvent.click(send);
+    expect(onSend).toHaveBeenCalledWith("");
+  });
+
+  it("keeps the text until a send that returns a promise succeeds, and keeps it when it fails", async () => {
+    let settle: { resolve: () => void; reject: (error: Error) => void } | undefined;
+    const onSend = vi.fn(
+      () =>
+        new Promise<void>((resolve, reject) => {
+          settle = { resolve, reject };
+        }),
+    );
+    render(createElement(Composer, { onSend, allowEmpty: true }));
+    const input = screen.getByLabelText<HTMLTextAreaElement>("Message");
+    const send = screen.getByRole<HTMLButtonElement>("button", { name: "Send" });
+    fireEvent.change(input, { target: { value: "with a photo" } });
+    fireEvent.click(send);
+    expect(input.value).toBe("with a photo");
+    expect(send.disabled).toBe(true);
+    await act(async () => settle?.reject(new Error("refused")));
+    expect(input.value).toBe("with a photo");
+    expect(send.disabled).toBe(false);
+
+    fireEvent.click(send);
+    await act(async () => settle?.resolve());
+    expect(input.value).toBe("");
+    expect(onSend).toHaveBeenCalledTimes(2);
+  });
+
+  it("hands pasted files over instead of pasting them", () => {
+    const onPasteFiles = vi.fn();
+    render(createElement(Composer, { onSend: vi.fn(), onPasteFiles }));
+    const input = screen.getByLabelText<HTMLTextAreaElement>("Message");
+    const file = new File(["x"], "shot.png", { type: "image/png" });
+    fireEvent.paste(input, { clipboardData: { files: [file] } });
+    expect(onPasteFiles).toHaveBeenCalledWith([file]);
   });
 });

@@ -2,7 +2,11 @@ import { useQuery } from "@tanstack/react-query";
 import { describeError } from "../../describe-error.ts";
 import { routeHref } from "../../route.ts";
 import { useTRPC } from "../../trpc.ts";
+import { useLocale } from "../i18n/i18n.ts";
+import { MutedMark } from "../notifications/mute-control.tsx";
+import { useMutes } from "../notifications/use-notifications.ts";
 import { formatFullTime, formatTime } from "./format-time.ts";
+import { MessageText } from "./message-text.tsx";
 
 interface Props {
   me: string;
@@ -12,16 +16,17 @@ interface Props {
 export function ConversationList({ me, selectedId }: Props) {
   const trpc = useTRPC();
   const list = useQuery(trpc.chat.conversations.queryOptions({ limit: 50 }));
+  const { t, locale } = useLocale();
+  const mutes = useMutes();
 
-  if (list.isPending) return <p className="muted pad">Loading conversations…</p>;
+  if (list.isPending) return <p className="muted pad">{t("list.loading")}</p>;
   if (list.isError)
     return (
       <p className="error pad" role="alert">
         {describeError(list.error)}
       </p>
     );
-  if (list.data.conversations.length === 0)
-    return <p className="muted pad">No conversations yet. One opens when an offer on a job is accepted.</p>;
+  if (list.data.conversations.length === 0) return <p className="muted pad">{t("list.empty")}</p>;
 
   return (
     <ul className="conversation-list">
@@ -36,24 +41,38 @@ export function ConversationList({ me, selectedId }: Props) {
               data-unread={unreadCount > 0 || undefined}
             >
               <span className="conversation-top">
-                <span className="conversation-name">{otherParticipant.name ?? otherParticipant.id}</span>
+                <span className="conversation-name" dir="auto">
+                  {otherParticipant.name ?? otherParticipant.id}
+                </span>
+                {mutes.has(conversation.id) && <MutedMark />}
                 {lastMessage && (
-                  <time dateTime={lastMessage.timestamp.toISOString()} title={formatFullTime(lastMessage.timestamp)}>
-                    {formatTime(lastMessage.timestamp)}
+                  <time
+                    dateTime={lastMessage.timestamp.toISOString()}
+                    title={formatFullTime(lastMessage.timestamp, locale)}
+                  >
+                    {formatTime(lastMessage.timestamp, new Date(), locale)}
                   </time>
                 )}
               </span>
-              <span className="conversation-job">{conversation.jobRequest.title}</span>
+              <span className="conversation-job" dir="auto">
+                {conversation.jobRequest.title}
+              </span>
               <span className="conversation-bottom">
-                <span className="conversation-preview">
-                  {lastMessage
-                    ? `${lastMessage.senderId === me ? "You: " : ""}${lastMessage.content}`
-                    : "No messages yet"}
+                {lastMessage?.senderId === me && <span className="preview-sender">{t("list.you")}</span>}
+                {/* In the message's own direction: an Arabic preview in an English list (or the reverse) reads right, and is cut at its end. */}
+                <span className="conversation-preview" dir={lastMessage ? "auto" : undefined}>
+                  {lastMessage?.deleted ? (
+                    t("safety.deleted")
+                  ) : lastMessage ? (
+                    <MessageText content={lastMessage.content} />
+                  ) : (
+                    t("list.noMessages")
+                  )}
                 </span>
                 {unreadCount > 0 && (
                   <span className="badge">
-                    {unreadCount}
-                    <span className="visually-hidden"> unread</span>
+                    <span aria-hidden="true">{unreadCount.toLocaleString(locale)}</span>
+                    <span className="visually-hidden">{t("list.unread", { count: unreadCount })}</span>
                   </span>
                 )}
               </span>

@@ -1,5 +1,15 @@
 import { describeError } from "../../describe-error.ts";
 import { routeHref } from "../../route.ts";
+import { AttachButton, AttachmentTray, useComposerAttachments } from "../attachments/composer-attachments.tsx";
+import { ExportMenu } from "../export/export-menu.tsx";
+import { useLocale } from "../i18n/i18n.ts";
+import { WithName } from "../i18n/with-name.tsx";
+import { useMessageChanges } from "../moderation/message-changes.ts";
+import { SafetyActions } from "../moderation/safety-actions.tsx";
+import { MuteControl } from "../notifications/mute-control.tsx";
+import { NotificationPrompt } from "../notifications/notification-prompt.tsx";
+import { noteMessageSent } from "../notifications/prompt-session.ts";
+import { SearchBox } from "../search/search-box.tsx";
 import { Composer } from "./composer.tsx";
 import { formatFullTime } from "./format-time.ts";
 import { MessageList } from "./message-list.tsx";
@@ -10,13 +20,21 @@ import { useConversation } from "./use-conversation.ts";
 interface Props {
   conversationId: string;
   me: string;
+  /** A message to scroll to and highlight (a search hit). */
+  focusMessageId?: string | undefined;
 }
 
-export function ConversationView({ conversationId, me }: Props) {
-  const { conversation, history, messages, pending, send, retry, liveError } = useConversation(conversationId, me);
+export function ConversationView({ conversationId, me, focusMessageId }: Props) {
+  const { conversation, history, messages, pending, send, retry, discard, addSent, liveError } = useConversation(
+    conversationId,
+    me,
+  );
+  const attachments = useComposerAttachments(conversationId, addSent);
   const presence = usePresence(conversationId);
   const typingUsers = useTypingUsers(conversationId);
   const reportTyping = useTypingReporter(conversationId);
+  useMessageChanges(conversationId);
+  const { t } = useLocale();
 
   if (conversation.isError) {
     return (
@@ -31,13 +49,20 @@ export function ConversationView({ conversationId, me }: Props) {
 
   const details = conversation.data;
   const other = details?.otherParticipant;
-  const otherName = other ? (other.name ?? other.id) : "Conversation";
+  const otherName = other ? (other.name ?? other.id) : t("conversation.fallbackTitle");
   return (
-    <section className="conversation" aria-labelledby="conversation-title">
+    <section
+      className="conversation"
+      aria-labelledby="conversation-title"
+      data-dragging={attachments.dragging || undefined}
+      {...(details?.isActive ? attachments.dropZone : {})}
+    >
       <header className="conversation-header">
         <BackLink />
         <div>
-          <h2 id="conversation-title">{otherName}</h2>
+          <h2 id="conversation-title" dir="auto">
+            {otherName}
+          </h2>
           {details && (
             <p className="muted small">
               {presence && (
@@ -46,15 +71,19 @@ export function ConversationView({ conversationId, me }: Props) {
                   {" · "}
                 </>
               )}
-              {details.jobRequest.title}
-              {!details.isActive && " · closed"}
+              <bdi dir="auto">{details.jobRequest.title}</bdi>
+              {!details.isActive && ` · ${t("conversation.closed")}`}
             </p>
           )}
         </div>
+        <SearchBox conversationId={conversationId} />
+        {details && <MuteControl conversationId={conversationId} />}
+        {details && <ExportMenu conversationId={conversationId} />}
       </header>
+      {details && <SafetyActions conversation={details} />}
       {liveError && (
         <p className="error pad" role="alert">
-          Live updates stopped: {liveError}
+          {t("conversation.liveStopped", { reason: liveError })}
         </p>
       )}
       <MessageList
@@ -62,17 +91,34 @@ export function ConversationView({ conversationId, me }: Props) {
         messages={messages}
         pending={pending}
         onRetry={retry}
+        onDiscard={discard}
         loading={history.isPending}
         error={history.isError ? describeError(history.error) : null}
         hasOlder={history.hasNextPage}
         loadingOlder={history.isFetchingNextPage}
         onLoadOlder={() => void history.fetchNextPage()}
+        focusId={focusMessageId}
       />
       <TypingIndicator name={other && typingUsers.has(other.id) ? otherName : null} />
       {details?.isActive === false ? (
-        <p className="muted pad closed-note">This conversation is closed; it can be read but not written to.</p>
+        <p className="muted pad closed-note">{t("conversation.closedNote")}</p>
       ) : (
-        <Composer onSend={send} onTypingChange={reportTyping} disabled={!details} />
+        <>
+          <NotificationPrompt />
+          <Composer
+            onSend={(content) => {
+              noteMessageSent();
+              return attachments.ready ? attachments.send(content) : send(content);
+            }}
+            onTypingChange={reportTyping}
+            disabled={!details}
+            allowEmpty={attachments.ready}
+            sendBlocked={attachments.blocked}
+            onPasteFiles={attachments.addFiles}
+            above={<AttachmentTray attachments={attachments} />}
+            tools={<AttachButton attachments={attachments} disabled={!details} />}
+          />
+        </>
       )}
     </section>
   );
@@ -81,13 +127,14 @@ export function ConversationView({ conversationId, me }: Props) {
 export function PresenceLabel({ presence }: { presence: Presence }) {
   // Relative times go stale: renew "last seen 5 minutes ago" while it is shown.
   const now = useNow(30_000, !presence.online);
+  const { locale } = useLocale();
   return (
     <span
       className="presence"
       data-online={presence.online || undefined}
-      title={presence.lastSeen ? formatFullTime(presence.lastSeen) : undefined}
+      title={presence.lastSeen ? formatFullTime(presence.lastSeen, locale) : undefined}
     >
-      {describePresence(presence, now)}
+      {describePresence(presence, now, locale)}
     </span>
   );
 }
@@ -96,15 +143,20 @@ export function PresenceLabel({ presence }: { presence: Presence }) {
 export function TypingIndicator({ name }: { name: string | null }) {
   return (
     <p className="typing-indicator" aria-live="polite">
-      {name && `${name} is typing…`}
+      {name && <WithName i18nKey="conversation.typing" name={name} />}
     </p>
   );
 }
 
-function BackLink() {
+/** A "back" arrow points to where one came from: the start side, which is the right in Arabic. */
+export function BackLink() {
+  const { t } = useLocale();
   return (
-    <a className="back-link" href={routeHref({ name: "home" })} aria-label="Back to conversations">
-      ←
+    <a className="back-link" href={routeHref({ name: "home" })}>
+      <span className="direction-icon" aria-hidden="true">
+        ←
+      </span>
+      <span className="visually-hidden">{t("conversation.back")}</span>
     </a>
   );
 }

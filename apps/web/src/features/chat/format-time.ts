@@ -1,7 +1,9 @@
+import { currentLocale } from "../i18n/i18n.ts";
+
 const DAY = 24 * 60 * 60 * 1000;
 
 /** Short and relative to now: "14:05" today, "Mon" this week, "3 Mar" this year, else "3 Mar 2024". */
-export function formatTime(date: Date, now = new Date(), locale?: string): string {
+export function formatTime(date: Date, now = new Date(), locale = currentLocale()): string {
   const startOfToday = new Date(now.getFullYear(), now.getMonth(), now.getDate()).getTime();
   const time = date.getTime();
   if (time >= startOfToday) return date.toLocaleTimeString(locale, { hour: "2-digit", minute: "2-digit" });
@@ -12,6 +14,6 @@ export function formatTime(date: Date, now = new Date(), locale?: string): strin
 }
 
 /** Full date and time, for a tooltip. */
-export function formatFullTime(date: Date, locale?: string): string {
+export function formatFullTime(date: Date, locale = currentLocale()): string {
   return date.toLocaleString(locale, { dateStyle: "medium", timeStyle: "short" });
 }

@@ -20,13 +20,14 @@ const message = (seq: number, senderId: string, content: string, status: Message
   clientMessageId: null,
 });
 
-function renderList(messages: ChatMessage[], pending: PendingMessage[] = [], onRetry = vi.fn()) {
+function renderList(messages: ChatMessage[], pending: PendingMessage[] = [], onRetry = vi.fn(), onDiscard = vi.fn()) {
   render(
     createElement(MessageList, {
       me: "sara",
       messages,
       pending,
       onRetry,
+      onDiscard,
       loading: false,
       error: null,
       hasOlder: false,
@@ -34,7 +35,7 @@ function renderList(messages: ChatMessage[], pending: PendingMessage[] = [], onR
       onLoadOlder: vi.fn(),
     }),
   );
-  return { onRetry };
+  return { onRetry, onDiscard };
 }
 
 describe("MessageList", () => {
@@ -61,18 +62,30 @@ describe("MessageList", () => {
     expect(read[0]?.title).toMatch(/^Read /);
   });
 
-  it("offers a retry for a failed send, with the reason", () => {
+  it("offers a retry and a discard for a failed send, with the reason", () => {
     const failed: PendingMessage = {
       clientMessageId: "c-1",
+      userId: "sara",
       conversationId: "c",
       content: "did it go?",
+      createdAt: 1,
       status: "failed",
-      error: "You're sending too fast. Try again in 2 s.",
+      error: { code: "TOO_MANY_REQUESTS", message: "slow down", retryAfter: 2 },
     };
-    const { onRetry } = renderList([], [failed, { ...failed, clientMessageId: "c-2", status: "sending", error: null }]);
-    expect(screen.getByText(/Not sent: You're sending too fast/)).toBeTruthy();
+    const { onRetry, onDiscard } = renderList(
+      [],
+      [
+        failed,
+        { ...failed, clientMessageId: "c-2", status: "sending", error: null },
+        { ...failed, clientMessageId: "c-3", status: "queued", error: null },
+      ],
+    );
+    expect(screen.getByText("Not sent: You're sending too fast. Try again in 2 seconds.")).toBeTruthy();
     expect(screen.getByText("Sending…")).toBeTruthy();
+    expect(screen.getByText("Waiting for the network…")).toBeTruthy();
     fireEvent.click(screen.getByRole("button", { name: "Retry" }));
     expect(onRetry).toHaveBeenCalledWith(failed);
+    fireEvent.click(screen.getByRole("button", { name: "Discard" }));
+    expect(onDiscard).toHaveBeenCalledWith(failed);
   });
 });

@@ -4,6 +4,7 @@ import {
   type ChatMessage,
   createReceipts,
   flatten,
+  fromNew,
   type MessagePages,
   markOwnDelivered,
   markOwnRead,
@@ -97,5 +98,35 @@ describe("message pages", () => {
     const fresh = { messages: [message(1), message(2)], nextCursor: null };
     expect(mergeNewestPage(fresh, previous).messages.map((m) => m.seq)).toEqual([1, 2, 3]);
     expect(mergeNewestPage(fresh, undefined)).toBe(fresh);
+  });
+});
+
+describe("messages with attachments", () => {
+  const photo = { id: "a1", name: "leak.png", mimeType: "image/png", size: 2048, width: 64, height: 48, url: "/u" };
+
+  it("keep their type and attachments, from a live event or a send's answer", () => {
+    const sent = fromNew({
+      messageId: "m1",
+      seq: 1,
+      senderId: "sara",
+      content: "",
+      timestamp: at(1),
+      clientMessageId: null,
+      type: "image",
+      attachments: [photo],
+    });
+    expect(sent).toMatchObject({ id: "m1", type: "image", attachments: [photo] });
+  });
+
+  it("carry no attachments field when they have none", () => {
+    const plain = fromNew({
+      messageId: "m2",
+      seq: 2,
+      senderId: "sara",
+      content: "hi",
+      timestamp: at(2),
+      clientMessageId: null,
+    });
+    expect("attachments" in plain).toBe(false);
   });
 });

@@ -7,14 +7,39 @@ type StoredMessage = RouterOutputs["chat"]["messages"]["messages"][number];
 export type ChatMessage = Pick<
   StoredMessage,
   "id" | "seq" | "senderId" | "content" | "timestamp" | "status" | "deliveredAt" | "readAt" | "clientMessageId"
->;
+> &
+  Partial<Pick<StoredMessage, "type" | "attachments" | "masked" | "maskedForReceiver" | "edited" | "deleted">>;
 
 export type MessageStatus = ChatMessage["status"];
 
 /** A live event or a send's answer: the message under its `messageId`, before it reached anyone. */
-export type NewMessage = Pick<ChatMessage, "seq" | "senderId" | "content" | "timestamp" | "clientMessageId"> & {
+export type NewMessage = Pick<
+  ChatMessage,
+  | "seq"
+  | "senderId"
+  | "content"
+  | "timestamp"
+  | "clientMessageId"
+  | "type"
+  | "attachments"
+  | "masked"
+  | "maskedForReceiver"
+  | "edited"
+  | "deleted"
+> & {
   messageId: string;
 };
+
+/** The trust-and-safety flags a message carries (masking, edits, deletion), copied when present. */
+function flagsOf(message: Partial<Pick<ChatMessage, "masked" | "maskedForReceiver" | "edited" | "deleted">>) {
+  const { masked, maskedForReceiver, edited, deleted } = message;
+  return {
+    ...(masked === undefined ? {} : { masked }),
+    ...(maskedForReceiver === undefined ? {} : { maskedForReceiver }),
+    ...(edited === undefined ? {} : { edited }),
+    ...(deleted === undefined ? {} : { deleted }),
+  };
+}
 
 export interface MessagePage {
   /** Oldest first. */
@@ -28,12 +53,33 @@ export type MessagePages = InfiniteData<MessagePage>;
 
 export function fromStored(message: StoredMessage): ChatMessage {
   const { id, seq, senderId, content, timestamp, status, deliveredAt, readAt, clientMessageId } = message;
-  return { id, seq, senderId, content, timestamp, status, deliveredAt, readAt, clientMessageId };
+  return {
+    id,
+    seq,
+    senderId,
+    content,
+    timestamp,
+    status,
+    deliveredAt,
+    readAt,
+    clientMessageId,
+    ...typed(message),
+    ...flagsOf(message),
+  };
+}
+
+/** A message's type and attachments, when it carries them. */
+function typed(message: Pick<ChatMessage, "type" | "attachments">): Pick<ChatMessage, "type" | "attachments"> {
+  return {
+    ...(message.type ? { type: message.type } : {}),
+    ...(message.attachments?.length ? { attachments: message.attachments } : {}),
+  };
 }
 
 export function fromNew(message: NewMessage): ChatMessage {
   const { messageId, seq, senderId, content, timestamp, clientMessageId } = message;
   return {
+    ...typed(message),
     id: messageId,
     seq,
     senderId,
@@ -43,6 +89,7 @@ export function fromNew(message: NewMessage): ChatMessage {
     deliveredAt: null,
     readAt: null,
     clientMessageId,
+    ...flagsOf(message),
   };
 }
 

@@ -1,6 +1,7 @@
 import { useSubscription } from "@trpc/tanstack-react-query";
 import { useEffect, useState } from "react";
 import { type EventOf, type RouterOutputs, useTRPC } from "../../trpc.ts";
+import { currentLocale, i18n, languageOf } from "../i18n/i18n.ts";
 
 export type Presence = Pick<EventOf<RouterOutputs["chat"]["onPresence"]>, "online" | "lastSeen">;
 
@@ -9,16 +10,18 @@ const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 
 /** "online", "last seen 5 minutes ago", "last seen yesterday", "last seen on 3 Mar 2025", or "offline" when never seen. */
-export function describePresence({ online, lastSeen }: Presence, now = new Date(), locale?: string): string {
-  if (online) return "online";
-  if (!lastSeen) return "offline";
+export function describePresence({ online, lastSeen }: Presence, now = new Date(), locale = currentLocale()): string {
+  const t = i18n.getFixedT(languageOf(locale));
+  if (online) return t("presence.online");
+  if (!lastSeen) return t("presence.offline");
   const ago = Math.max(0, now.getTime() - lastSeen.getTime());
-  if (ago < MINUTE) return "last seen just now";
+  if (ago < MINUTE) return t("presence.justNow");
   const relative = new Intl.RelativeTimeFormat(locale, { numeric: "auto" });
-  if (ago < HOUR) return `last seen ${relative.format(-Math.floor(ago / MINUTE), "minute")}`;
-  if (ago < DAY) return `last seen ${relative.format(-Math.floor(ago / HOUR), "hour")}`;
-  if (ago < 7 * DAY) return `last seen ${relative.format(-Math.floor(ago / DAY), "day")}`;
-  return `last seen on ${lastSeen.toLocaleDateString(locale, { day: "numeric", month: "short", year: "numeric" })}`;
+  if (ago < HOUR) return t("presence.ago", { ago: relative.format(-Math.floor(ago / MINUTE), "minute") });
+  if (ago < DAY) return t("presence.ago", { ago: relative.format(-Math.floor(ago / HOUR), "hour") });
+  if (ago < 7 * DAY) return t("presence.ago", { ago: relative.format(-Math.floor(ago / DAY), "day") });
+  const date = lastSeen.toLocaleDateString(locale, { day: "numeric", month: "short", year: "numeric" });
+  return t("presence.on", { date });
 }
 
 /**

@@ -15,6 +15,7 @@ import {
   markOwnDelivered,
   markOwnRead,
   mergeNewestPage,
+  type NewMessage,
   withReceipts,
 } from "./message-pages.ts";
 import { type PendingMessage, useOutbox } from "./outbox.tsx";
@@ -84,7 +85,7 @@ export function useConversation(conversationId: string, me: string) {
       {
         onData({ data }) {
           add(fromNew(data));
-          if (data.senderId === me && data.clientMessageId) outbox.remove(data.clientMessageId);
+          if (data.senderId === me && data.clientMessageId) outbox.acknowledge(data.clientMessageId);
         },
       },
     ),
@@ -117,31 +118,23 @@ export function useConversation(conversationId: string, me: string) {
     ),
   );
 
-  const { mutateAsync: sendMessage } = useMutation(trpc.chat.sendMessage.mutationOptions());
-
-  const deliver = useCallback(
-    async (item: PendingMessage) => {
-      outbox.update(item.clientMessageId, { status: "sending", error: null });
-      try {
-        const sent = await sendMessage({
-          conversationId,
-          content: item.content,
-          clientMessageId: item.clientMessageId,
-        });
-        add(fromNew({ ...sent, senderId: me }));
-        outbox.remove(item.clientMessageId);
-      } catch (error) {
-        outbox.update(item.clientMessageId, { status: "failed", error: describeError(error) });
-      }
-    },
-    [outbox, sendMessage, conversationId, add, me],
+  // The outbox sends (now, or once the network is back, maybe from another tab); a send's answer
+  // shows the message here at once, before the live feed echoes it.
+  useEffect(
+    () =>
+      outbox.onSent((item, sent) => {
+        if (item.conversationId === conversationId) add(fromNew({ ...sent, senderId: me }));
+      }),
+    [outbox, conversationId, add, me],
   );
-
-  const send = useCallback(
-    (content: string) => void deliver(outbox.add(conversationId, content)),
-    [deliver, outbox, conversationId],
+  const send = useCallback((content: string) => void outbox.add(conversationId, content), [outbox, conversationId]);
+  const retry = useCallback((item: PendingMessage) => outbox.retry(item.clientMessageId), [outbox]);
+  const discard = useCallback((item: PendingMessage) => void outbox.discard(item.clientMessageId), [outbox]);
+  /** A message sent without the outbox (one with attachments): shown at once, before the live echo. */
+  const addSent = useCallback(
+    (sent: Omit<NewMessage, "senderId">) => add(fromNew({ ...sent, senderId: me })),
+    [add, me],
   );
-  const retry = useCallback((item: PendingMessage) => void deliver(item), [deliver]);
 
   useMarkReadWhileVisible(conversationId, conversation.data?.unreadCount ?? 0);
 
@@ -152,6 +145,8 @@ export function useConversation(conversationId: string, me: string) {
     pending,
     send,
     retry,
+    discard,
+    addSent,
     liveError: live.status === "error" ? describeError(live.error) : null,
   };
 }

@@ -1,24 +1,28 @@
-export type ConnectionState = "connecting" | "live" | "reconnecting" | "catching-up";
+import { useSyncExternalStore } from "react";
+import { useLocale } from "../i18n/i18n.ts";
 
-const labels: Record<ConnectionState, string> = {
-  connecting: "Connecting…",
-  live: "Live",
-  reconnecting: "Reconnecting…",
-  "catching-up": "Catching up…",
-};
+export type ConnectionState = "connecting" | "live" | "reconnecting" | "catching-up" | "offline";
 
-const hints: Record<ConnectionState, string> = {
-  connecting: "Opening the live connection.",
-  live: "New messages arrive as they are sent.",
-  reconnecting: "The live connection dropped; trying again. Messages sent meanwhile will appear.",
-  "catching-up": "Back online; loading what was missed.",
-};
+function subscribeOnline(onChange: () => void) {
+  window.addEventListener("online", onChange);
+  window.addEventListener("offline", onChange);
+  return () => {
+    window.removeEventListener("online", onChange);
+    window.removeEventListener("offline", onChange);
+  };
+}
+
+/** Whether the browser believes it has a network at all (false is reliable, true is a hope). */
+export function useOnline() {
+  return useSyncExternalStore(subscribeOnline, () => navigator.onLine);
+}
 
 export function ConnectionStatus({ state }: { state: ConnectionState }) {
+  const { t } = useLocale();
   return (
-    <span className="connection" data-state={state} role="status" title={hints[state]}>
+    <span className="connection" data-state={state} role="status" title={t(`connection.hint.${state}`)}>
       <span className="connection-dot" aria-hidden="true" />
-      {labels[state]}
+      {t(`connection.${state}`)}
     </span>
   );
 }

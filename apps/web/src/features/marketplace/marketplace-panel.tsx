@@ -3,6 +3,9 @@ import { type FormEvent, useId, useState } from "react";
 import { describeError } from "../../describe-error.ts";
 import { navigate, routeHref } from "../../route.ts";
 import { type RouterOutputs, useTRPC } from "../../trpc.ts";
+import { BackLink } from "../chat/conversation-view.tsx";
+import { currentLocale, i18n, useLocale } from "../i18n/i18n.ts";
+import { WithName } from "../i18n/with-name.tsx";
 
 type JobRequest = RouterOutputs["jobRequest"]["list"][number];
 type Offer = JobRequest["offers"][number];
@@ -13,25 +16,24 @@ export function MarketplacePanel({ me }: { me: string }) {
   // Offers on one's own jobs and acceptances arrive live (onInbox); other people's new jobs
   // reach nobody's inbox, so the list is also refreshed now and then while shown.
   const jobs = useQuery(trpc.jobRequest.list.queryOptions(undefined, { refetchInterval: 15_000 }));
+  const { t } = useLocale();
 
   return (
     <section className="marketplace" aria-labelledby="marketplace-title">
       <header className="conversation-header">
-        <a className="back-link" href={routeHref({ name: "home" })} aria-label="Back to conversations">
-          ←
-        </a>
-        <h2 id="marketplace-title">Marketplace</h2>
+        <BackLink />
+        <h2 id="marketplace-title">{t("marketplace.title")}</h2>
       </header>
       <div className="marketplace-body">
         <PostJobForm />
-        <h3>Job requests</h3>
-        {jobs.isPending && <p className="muted">Loading job requests…</p>}
+        <h3>{t("marketplace.jobRequests")}</h3>
+        {jobs.isPending && <p className="muted">{t("marketplace.loading")}</p>}
         {jobs.isError && (
           <p className="error" role="alert">
             {describeError(jobs.error)}
           </p>
         )}
-        {jobs.data?.length === 0 && <p className="muted">No job requests yet. Post the first one.</p>}
+        {jobs.data?.length === 0 && <p className="muted">{t("marketplace.empty")}</p>}
         <ul className="job-list">
           {jobs.data?.map((job) => (
             <JobCard key={job.id} job={job} me={me} />
@@ -47,6 +49,7 @@ function PostJobForm() {
   const queryClient = useQueryClient();
   const [title, setTitle] = useState("");
   const titleId = useId();
+  const { t } = useLocale();
   const create = useMutation(
     trpc.jobRequest.create.mutationOptions({
       onSuccess() {
@@ -63,17 +66,18 @@ function PostJobForm() {
 
   return (
     <form className="post-job" onSubmit={submit}>
-      <label htmlFor={titleId}>Post a job request (you become its seeker)</label>
+      <label htmlFor={titleId}>{t("marketplace.postLabel")}</label>
       <div className="inline-form">
         <input
           id={titleId}
           value={title}
           onChange={(event) => setTitle(event.target.value)}
-          placeholder="e.g. Assemble a wardrobe"
+          placeholder={t("marketplace.postPlaceholder")}
           maxLength={200}
+          dir="auto"
         />
         <button type="submit" className="button" disabled={create.isPending || !title.trim()}>
-          Post job
+          {t("marketplace.post")}
         </button>
       </div>
       {create.isError && (
@@ -87,15 +91,22 @@ function PostJobForm() {
 
 function JobCard({ job, me }: { job: JobRequest; me: string }) {
   const mine = job.seekerId === me;
+  const { t } = useLocale();
   return (
     <li className="job-card">
       <div className="job-top">
-        <h4>{job.title}</h4>
+        <h4 dir="auto">{job.title}</h4>
         <span className="status" data-status={job.status}>
-          {job.status}
+          {t(`marketplace.jobStatus.${job.status}`)}
         </span>
       </div>
-      <p className="muted small">{mine ? "Your job request" : `Posted by ${job.seeker.name ?? job.seeker.id}`}</p>
+      <p className="muted small">
+        {mine ? (
+          t("marketplace.yourJob")
+        ) : (
+          <WithName i18nKey="marketplace.postedBy" name={job.seeker.name ?? job.seeker.id} />
+        )}
+      </p>
       {mine ? (
         <OffersOnMyJob job={job} />
       ) : job.offers.length > 0 ? (
@@ -103,7 +114,8 @@ function JobCard({ job, me }: { job: JobRequest; me: string }) {
           {job.offers.map((offer) => (
             <li key={offer.id}>
               <span>
-                Your offer: {formatPrice(offer.price)} · <span data-status={offer.status}>{offer.status}</span>
+                {t("marketplace.yourOffer", { price: formatPrice(offer.price) })} ·{" "}
+                <span data-status={offer.status}>{t(`marketplace.offerStatus.${offer.status}`)}</span>
               </span>
             </li>
           ))}
@@ -113,7 +125,7 @@ function JobCard({ job, me }: { job: JobRequest; me: string }) {
       ) : null}
       {job.conversationId && (
         <a className="button subtle" href={routeHref({ name: "conversation", id: job.conversationId })}>
-          Open conversation
+          {t("marketplace.openConversation")}
         </a>
       )}
     </li>
@@ -132,15 +144,20 @@ function OffersOnMyJob({ job }: { job: JobRequest }) {
       },
     }),
   );
-  if (job.offers.length === 0) return <p className="muted small">No offers yet.</p>;
+  const { t } = useLocale();
+  if (job.offers.length === 0) return <p className="muted small">{t("marketplace.noOffers")}</p>;
   return (
     <>
       <ul className="offers">
         {job.offers.map((offer: Offer) => (
           <li key={offer.id}>
             <span>
-              {offer.provider.name ?? offer.provider.id} offers {formatPrice(offer.price)} ·{" "}
-              <span data-status={offer.status}>{offer.status}</span>
+              <WithName
+                i18nKey="marketplace.offers"
+                name={offer.provider.name ?? offer.provider.id}
+                price={formatPrice(offer.price)}
+              />{" "}
+              · <span data-status={offer.status}>{t(`marketplace.offerStatus.${offer.status}`)}</span>
             </span>
             {job.status === "open" && offer.status === "pending" && (
               <button
@@ -149,7 +166,7 @@ function OffersOnMyJob({ job }: { job: JobRequest }) {
                 disabled={accept.isPending}
                 onClick={() => accept.mutate({ offerId: offer.id })}
               >
-                Accept {offer.provider.name ?? "offer"}
+                <WithName i18nKey="marketplace.accept" name={offer.provider.name ?? t("marketplace.acceptOffer")} />
               </button>
             )}
           </li>
@@ -169,6 +186,7 @@ function MakeOfferForm({ job }: { job: JobRequest }) {
   const queryClient = useQueryClient();
   const [price, setPrice] = useState("");
   const priceId = useId();
+  const { t } = useLocale();
   const create = useMutation(
     trpc.offer.create.mutationOptions({
       onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.jobRequest.list.pathKey() }),
@@ -184,7 +202,7 @@ function MakeOfferForm({ job }: { job: JobRequest }) {
   return (
     <form className="inline-form" onSubmit={submit}>
       <label htmlFor={priceId} className="visually-hidden">
-        Price for “{job.title}”
+        {t("marketplace.priceLabel", { title: job.title })}
       </label>
       <input
         id={priceId}
@@ -194,10 +212,11 @@ function MakeOfferForm({ job }: { job: JobRequest }) {
         step="0.01"
         value={price}
         onChange={(event) => setPrice(event.target.value)}
-        placeholder="Price (optional)"
+        placeholder={t("marketplace.pricePlaceholder")}
+        dir="auto"
       />
       <button type="submit" className="button" disabled={create.isPending}>
-        Make offer
+        {t("marketplace.makeOffer")}
       </button>
       {create.isError && (
         <p className="error" role="alert">
@@ -209,5 +228,8 @@ function MakeOfferForm({ job }: { job: JobRequest }) {
 }
 
 function formatPrice(price: number | null) {
-  return price === null ? "no price given" : price.toLocaleString(undefined, { maximumFractionDigits: 2 });
+  const { t } = i18n;
+  return price === null
+    ? t("marketplace.noPrice")
+    : price.toLocaleString(currentLocale(), { maximumFractionDigits: 2 });
 }

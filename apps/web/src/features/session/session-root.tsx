@@ -1,9 +1,13 @@
-import { MutationCache, QueryCache, QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { MutationCache, QueryCache, QueryClient } from "@tanstack/react-query";
+import { PersistQueryClientProvider } from "@tanstack/react-query-persist-client";
 import { useEffect, useRef, useState } from "react";
 import { describeError, isRetryable, isUnauthorized } from "../../describe-error.ts";
 import { type ApiClient, createSessionClient, TRPCProvider, UNAUTHORIZED_CLOSE } from "../../trpc.ts";
 import { ChatApp } from "../chat/chat-app.tsx";
-import type { ConnectionState } from "../connection/connection-status.tsx";
+import { type ConnectionState, useOnline } from "../connection/connection-status.tsx";
+import { SessionToken } from "../export/session-token.ts";
+import { i18n } from "../i18n/i18n.ts";
+import { persistOptions } from "../offline/query-cache.ts";
 
 interface Props {
   token: string;
@@ -24,12 +28,19 @@ export function SessionRoot({ token, onSignOut }: Props) {
       queryCache: new QueryCache({ onError }),
       mutationCache: new MutationCache({ onError }),
       defaultOptions: {
-        queries: { retry: (failures, error) => failures < 2 && isRetryable(error), refetchOnWindowFocus: false },
+        queries: {
+          retry: (failures, error) => failures < 2 && isRetryable(error),
+          refetchOnWindowFocus: false,
+          // Kept as long as the offline copy (query-cache.ts), so it still holds what was last seen.
+          gcTime: 7 * 24 * 60 * 60 * 1000,
+        },
       },
     });
   });
   const [connection, setConnection] = useState<ConnectionState>("connecting");
   const [client, setClient] = useState<ApiClient | null>(null);
+  const [persist] = useState(() => persistOptions(token));
+  const online = useOnline();
 
   useEffect(() => {
     // A client being disposed still reports its close; it must not touch the next one's state.
@@ -40,22 +51,30 @@ export function SessionRoot({ token, onSignOut }: Props) {
         if (disposed || code !== UNAUTHORIZED_CLOSE) return;
         // Retrying with the same token cannot help: stop, and ask the server why over HTTP.
         disposed = true;
-        void session.wsClient.close();
+        session.close();
         session.client.auth.me.query().then(
-          () => signOut.current("Your session has ended; sign in again."),
+          () => signOut.current(i18n.t("app.sessionEnded")),
           (error: unknown) => signOut.current(describeError(error)),
         );
       },
     });
+    // A hidden page does not count as viewing its open conversation: their messages are pushed.
+    const reportVisibility = () => {
+      const visible = document.visibilityState === "visible";
+      session.client.notifications.setVisible.mutate({ visible }).catch(() => {});
+    };
+    document.addEventListener("visibilitychange", reportVisibility);
     // The socket's own state, not open/close callbacks: those also fire for a replacement socket
     // opened beside a live one (a server asking clients to move), which is no outage.
-    const state = session.wsClient.connectionState.subscribe({
+    const state = session.connectionState.subscribe({
       next({ state }) {
         if (disposed) return;
         if (state !== "pending") {
           setConnection(everLive ? "reconnecting" : "connecting");
           return;
         }
+        // A new connection starts out visible.
+        if (document.visibilityState === "hidden") reportVisibility();
         if (!everLive) {
           everLive = true;
           setConnection("live");
@@ -65,7 +84,7 @@ export function SessionRoot({ token, onSignOut }: Props) {
         // read receipts are refetched, since their events are not replayed.
         setConnection("catching-up");
         void queryClient.invalidateQueries().finally(() => {
-          if (!disposed && session.wsClient.connectionState.get().state === "pending") setConnection("live");
+          if (!disposed && session.connectionState.get().state === "pending") setConnection("live");
         });
       },
     });
@@ -73,17 +92,28 @@ export function SessionRoot({ token, onSignOut }: Props) {
     setClient(() => session.client);
     return () => {
       disposed = true;
+      document.removeEventListener("visibilitychange", reportVisibility);
       state.unsubscribe();
-      void session.wsClient.close();
+      session.close();
     };
   }, [token, queryClient]);
 
   if (!client) return null;
   return (
-    <QueryClientProvider client={queryClient}>
+    <PersistQueryClientProvider client={queryClient} persistOptions={persist}>
       <TRPCProvider trpcClient={client} queryClient={queryClient}>
-        <ChatApp connection={connection} onSignOut={() => signOut.current(null)} />
+        <SessionToken.Provider value={token}>
+          <ChatApp
+            connection={online ? connection : "offline"}
+            onSignOut={() => {
+              // Signing out is leaving this device: what was kept of the session for offline goes too.
+              queryClient.clear();
+              void persist.persister.removeClient();
+              signOut.current(null);
+            }}
+          />
+        </SessionToken.Provider>
       </TRPCProvider>
-    </QueryClientProvider>
+    </PersistQueryClientProvider>
   );
 }

@@ -1,7 +1,11 @@
 import { QueryClient, QueryClientProvider, useMutation, useQuery } from "@tanstack/react-query";
 import { type FormEvent, useId, useState } from "react";
+import { Trans } from "react-i18next";
 import { describeError } from "../../describe-error.ts";
 import { createPublicClient, TRPCProvider, useTRPC } from "../../trpc.ts";
+import { useLocale } from "../i18n/i18n.ts";
+import { WithName } from "../i18n/with-name.tsx";
+import { LanguagePicker } from "../settings/language-picker.tsx";
 
 interface Props {
   notice: string | null;
@@ -26,6 +30,7 @@ function SignIn({ notice, onSignedIn }: Props) {
   const demoSignIn = useMutation(trpc.auth.demoSignIn.mutationOptions({ onSuccess: ({ token }) => onSignedIn(token) }));
   const [pasted, setPasted] = useState("");
   const tokenId = useId();
+  const { t } = useLocale();
 
   function submitToken(event: FormEvent) {
     event.preventDefault();
@@ -35,10 +40,13 @@ function SignIn({ notice, onSignedIn }: Props) {
 
   return (
     <main className="sign-in">
-      <h1>
-        <span className="brand-mark" aria-hidden="true" /> Naafe Chat
-      </h1>
-      <p className="muted">Talk with the other side of a job, once an offer is accepted.</p>
+      <div className="sign-in-top">
+        <h1>
+          <span className="brand-mark" aria-hidden="true" /> {t("app.name")}
+        </h1>
+        <LanguagePicker />
+      </div>
+      <p className="muted">{t("signIn.tagline")}</p>
       {notice && (
         <p className="notice" role="alert">
           {notice}
@@ -46,14 +54,14 @@ function SignIn({ notice, onSignedIn }: Props) {
       )}
 
       <section aria-labelledby="demo-heading">
-        <h2 id="demo-heading">Try it as a demo user</h2>
-        {demoUsers.isPending && <p className="muted">Loading demo users…</p>}
+        <h2 id="demo-heading">{t("signIn.demoHeading")}</h2>
+        {demoUsers.isPending && <p className="muted">{t("signIn.loadingDemoUsers")}</p>}
         {demoUsers.isError && (
           <p className="error" role="alert">
             {describeError(demoUsers.error)}
           </p>
         )}
-        {demoUsers.data?.length === 0 && <p className="muted">Demo sign-in is off on this server. Paste a token.</p>}
+        {demoUsers.data?.length === 0 && <p className="muted">{t("signIn.demoOff")}</p>}
         <ul className="demo-users">
           {demoUsers.data?.map((user) => (
             <li key={user.id}>
@@ -63,7 +71,7 @@ function SignIn({ notice, onSignedIn }: Props) {
                 disabled={demoSignIn.isPending}
                 onClick={() => demoSignIn.mutate({ userId: user.id })}
               >
-                Sign in as {user.name ?? user.id}
+                <WithName i18nKey="signIn.signInAs" name={user.name ?? user.id} />
               </button>
             </li>
           ))}
@@ -76,9 +84,9 @@ function SignIn({ notice, onSignedIn }: Props) {
       </section>
 
       <section aria-labelledby="token-heading">
-        <h2 id="token-heading">Or use a token</h2>
+        <h2 id="token-heading">{t("signIn.tokenHeading")}</h2>
         <form onSubmit={submitToken} className="token-form">
-          <label htmlFor={tokenId}>Access token (JWT)</label>
+          <label htmlFor={tokenId}>{t("signIn.tokenLabel")}</label>
           <textarea
             id={tokenId}
             value={pasted}
@@ -86,14 +94,15 @@ function SignIn({ notice, onSignedIn }: Props) {
             rows={3}
             spellCheck={false}
             autoComplete="off"
+            dir="auto"
             placeholder="eyJhbGciOi…"
           />
           <button type="submit" className="button" disabled={!pasted.trim()}>
-            Sign in with token
+            {t("signIn.tokenSubmit")}
           </button>
         </form>
         <p className="muted small">
-          Get one with <code>pnpm token demo-seeker-sara</code>.
+          <Trans i18nKey="signIn.tokenHint" components={{ code: <code dir="ltr" /> }} />
         </p>
       </section>
     </main>
