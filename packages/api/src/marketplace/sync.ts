@@ -1,5 +1,6 @@
 import type { Prisma, PrismaClient } from "@naafe/db";
 import type { Conversations } from "../chat/conversations.ts";
+import { notices } from "../chat/notices.ts";
 import { NAAFE, publishSystemMessage, setConversationOpen, storeSystemMessage } from "../chat/system-messages.ts";
 import { DomainError, notFound } from "../errors.ts";
 import { type MessageEvent, type Publish, topics } from "../platform/bus/event-bus.ts";
@@ -44,7 +45,7 @@ interface NewConversation {
 
 /** The notice a conversation opens with: "Offer accepted: 350 EGP" (`toFixed()`: no ".00", no exponent). */
 export function offerAcceptedNotice(price: Prisma.Decimal | null) {
-  return price === null ? "Offer accepted" : `Offer accepted: ${price.toFixed()} EGP`;
+  return notices.offerAccepted(price === null ? null : price.toFixed());
 }
 
 /**
@@ -78,9 +79,6 @@ export function publishOpened(publish: Publish, notice: MessageEvent, participan
   }
   publishSystemMessage(publish, notice, participants);
 }
-
-const CLOSED = "This conversation was closed; it can be read but no longer written to.";
-const REOPENED = "This conversation was reopened.";
 
 const conflict = (message: string) => new DomainError("CONFLICT", message);
 
@@ -145,7 +143,7 @@ export function createMarketplaceSync(deps: MarketplaceSyncDeps) {
 
     /** Closes (read-only) or reopens a conversation, with a notice; doing it twice changes nothing the second time. */
     async setConversationActive(conversationId: string, active: boolean) {
-      const notice = active ? REOPENED : CLOSED;
+      const notice = active ? notices.reopened : notices.closed;
       const change = { conversationId, open: active, notice, reason: active ? null : "closed by the marketplace" };
       await setConversationOpen({ prisma, publish, outbox }, change, now());
       const { participantSeeker } = await prisma.conversation.findUniqueOrThrow({ where: { id: conversationId } });

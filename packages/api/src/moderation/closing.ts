@@ -1,14 +1,10 @@
 import { z } from "zod";
+import { notices } from "../chat/notices.ts";
 import { type OpenCloseDeps, setConversationOpen } from "../chat/system-messages.ts";
 import { DomainError, forbidden, notFound } from "../errors.ts";
 import { topics } from "../platform/bus/event-bus.ts";
 import { defineJob } from "../platform/jobs.ts";
 import type { SafetyState } from "./safety-state.ts";
-
-export const CLOSED_BY_NAAFE = "This conversation was closed by Naafe.";
-export const REOPENED_BY_NAAFE = "This conversation was reopened by Naafe.";
-export const REVIEWED_BY_NAAFE = "A Naafe moderator reviewed this conversation after a report.";
-export const closedAfterJob = (status: string) => `This job was marked ${status}; the conversation is now read-only.`;
 
 type ClosingDeps = OpenCloseDeps;
 
@@ -61,7 +57,7 @@ export const GRACE_BATCH = 100;
  */
 export async function closeConversationsAfterGrace(deps: ClosingDeps & { graceMs: number }, now: Date) {
   const cutoff = new Date(now.getTime() - deps.graceMs);
-  const due = await deps.prisma.$queryRaw<{ id: string; status: string }[]>`
+  const due = await deps.prisma.$queryRaw<{ id: string; status: "completed" | "cancelled" }[]>`
     SELECT c."id", j."status"::text AS "status"
     FROM "Conversation" c JOIN "JobRequest" j ON j."id" = c."jobRequestId"
     WHERE c."isActive" AND j."status" IN ('completed', 'cancelled') AND j."closedAt" <= ${cutoff}
@@ -70,7 +66,7 @@ export async function closeConversationsAfterGrace(deps: ClosingDeps & { graceMs
     LIMIT ${GRACE_BATCH}`;
   let closed = 0;
   for (const { id, status } of due) {
-    const change = { conversationId: id, open: false, notice: closedAfterJob(status), reason: `job ${status}` };
+    const change = { conversationId: id, open: false, notice: notices.jobClosed(status), reason: `job ${status}` };
     if (await setConversationOpen(deps, change, now)) closed++;
   }
   return { closed };

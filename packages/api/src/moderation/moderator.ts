@@ -1,3 +1,4 @@
+import { notices } from "../chat/notices.ts";
 import {
   NAAFE,
   type OpenCloseDeps,
@@ -8,7 +9,6 @@ import {
 import { badRequest, DomainError, notFound } from "../errors.ts";
 import type { RateLimit, RateLimiter } from "../platform/limits.ts";
 import { type AuditEntry, auditPage, recordAudit } from "./audit.ts";
-import { CLOSED_BY_NAAFE, REOPENED_BY_NAAFE, REVIEWED_BY_NAAFE } from "./closing.ts";
 import type { SafetyState } from "./safety-state.ts";
 
 interface ModeratorDeps extends OpenCloseDeps {
@@ -169,7 +169,7 @@ export function createModeratorActions({
         data: { status: "resolved", resolvedBy: moderatorId, resolvedAt: now(), resolution: input.resolution ?? null },
       });
       if (resolved.count === 0) throw new DomainError("CONFLICT", "This report is already resolved.");
-      if (input.notifyParticipants) await postNotice(report.conversationId, REVIEWED_BY_NAAFE);
+      if (input.notifyParticipants) await postNotice(report.conversationId, notices.reviewedByNaafe);
       return { reportId, status: "resolved" as const };
     },
 
@@ -196,7 +196,7 @@ export function createModeratorActions({
       targetId: conversationId,
       reason,
     });
-    const notice = open ? REOPENED_BY_NAAFE : CLOSED_BY_NAAFE;
+    const notice = open ? notices.reopenedByNaafe : notices.closedByNaafe;
     const change = { conversationId, open, notice, reason: open ? null : reason };
     const changed = await setConversationOpen({ prisma, publish, outbox }, change, now());
     if (!changed) throw new DomainError("CONFLICT", `This conversation is already ${open ? "open" : "closed"}.`);

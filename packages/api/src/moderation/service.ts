@@ -1,6 +1,7 @@
 import type { Database } from "@naafe/db";
 import type { AuthUser } from "../auth.ts";
 import type { Conversations } from "../chat/conversations.ts";
+import { notices } from "../chat/notices.ts";
 import { publishSystemMessage, storeSystemMessage } from "../chat/system-messages.ts";
 import { DomainError, forbidden } from "../errors.ts";
 import { type EventBus, type MessageEvent, publishBestEffort } from "../platform/bus/event-bus.ts";
@@ -218,11 +219,6 @@ export function createModerationService({
       if (!user.phone && !user.email) {
         throw new DomainError("BAD_REQUEST", "Your account has no phone number or email address to share.");
       }
-      const lines = [
-        `${user.name ?? "The other participant"} shared their contact details.`,
-        ...(user.phone ? [`Phone: ${user.phone}`] : []),
-        ...(user.email ? [`Email: ${user.email}`] : []),
-      ];
       const at = now();
       const event = await prisma.$transaction(async (tx) => {
         const open = await tx.$queryRaw<{ isActive: boolean }[]>`
@@ -230,7 +226,12 @@ export function createModerationService({
         if (!open[0]?.isActive) throw forbidden("This conversation is closed; it can be read but not written to.");
         return storeSystemMessage(
           tx,
-          { conversationId, senderId: user.id, receiverId: otherId, content: lines.join("\n") },
+          {
+            conversationId,
+            senderId: user.id,
+            receiverId: otherId,
+            content: notices.contactShared(user.name ?? null, user.phone ?? null, user.email ?? null),
+          },
           at,
         );
       });

@@ -7,6 +7,7 @@ import { MutedMark } from "../notifications/mute-control.tsx";
 import { useMutes } from "../notifications/use-notifications.ts";
 import { formatFullTime, formatTime } from "./format-time.ts";
 import { MessageText } from "./message-text.tsx";
+import { noticeText } from "./notice-text.ts";
 
 interface Props {
   me: string;
@@ -64,7 +65,8 @@ export function ConversationList({ me, selectedId }: Props) {
                   {lastMessage?.deleted ? (
                     t("safety.deleted")
                   ) : lastMessage ? (
-                    <MessageText content={lastMessage.content} />
+                    // Previews carry no type: a text that reads as a notice is shown as one.
+                    <MessageText content={noticeText(lastMessage.content, t)} />
                   ) : (
                     t("list.noMessages")
                   )}

@@ -293,6 +293,22 @@ export const en = {
       jsonl: "Data (JSON lines)",
     },
   },
+  /** Naafe's notices (system messages), recognised by `readNotice` and shown in the reader's language. */
+  notices: {
+    offerAccepted: "Offer accepted",
+    offerAcceptedPrice: "Offer accepted: {{price, number}} EGP",
+    closedByNaafe: "This conversation was closed by Naafe.",
+    reopenedByNaafe: "This conversation was reopened by Naafe.",
+    reviewedByNaafe: "A Naafe moderator reviewed this conversation after a report.",
+    closed: "This conversation was closed; it can be read but no longer written to.",
+    reopened: "This conversation was reopened.",
+    jobCompleted: "This job was marked completed; the conversation is now read-only.",
+    jobCancelled: "This job was marked cancelled; the conversation is now read-only.",
+    contactShared: "{{name}} shared their contact details.",
+    contactSharedSomeone: "The other participant shared their contact details.",
+    phone: "Phone: {{phone}}",
+    email: "Email: {{email}}",
+  },
   errors: {
     unknown: "Something went wrong. Try again.",
     network: "Can't reach the server. Check your connection and try again.",

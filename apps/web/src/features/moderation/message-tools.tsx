@@ -4,6 +4,7 @@ import { describeError } from "../../describe-error.ts";
 import { useTRPC } from "../../trpc.ts";
 import type { ChatMessage } from "../chat/message-pages.ts";
 import { MessageText } from "../chat/message-text.tsx";
+import { noticeText } from "../chat/notice-text.ts";
 import { useLocale } from "../i18n/i18n.ts";
 import { useApplyChange } from "./message-changes.ts";
 
@@ -36,7 +37,7 @@ export function MessageBubble({ message, mine }: { message: ChatMessage; mine: b
     <div className="bubble-row">
       {/* A text node, whatever was typed (markup included); `dir="auto"`: each message takes its own direction. */}
       <p className="bubble" dir="auto" data-system={message.type === "system" || undefined}>
-        <MessageText content={message.content} />
+        <MessageText content={message.type === "system" ? noticeText(message.content, t) : message.content} />
       </p>
       {editable && mode === "view" && <MessageMenu onEdit={() => setMode("edit")} onDelete={() => setMode("delete")} />}
       {mode === "delete" && <DeleteConfirm messageId={message.id} onDone={() => setMode("view")} />}
