@@ -115,12 +115,14 @@ describe("Naafe Chat in Arabic, right to left", { timeout: 90_000 }, () => {
     await sara.getByRole("heading", { name: "Omar (provider)" }).waitFor();
     await omar.locator(".conversation-item", { hasText: job }).click();
     await omar.getByRole("heading", { name: "Sara (seeker)" }).waitFor();
+    // Naafe's opening notice, stored in English, reads in Arabic with the price in Arabic-Indic digits.
+    await omar.locator(".bubble[data-system]", { hasText: "تم قبول العرض: ٣٥٠ جنيه" }).waitFor();
   });
 
   it("renders a mixed Arabic/English/number message in the right order, on the right side for each", async () => {
     await sara.getByLabel("رسالة", { exact: true }).fill(mixed);
     await sara.getByRole("button", { name: "إرسال" }).click();
-    // The mixed message's bubble (not the "Offer accepted: 350 EGP" notice the conversation opened with).
+    // The mixed message's bubble (not the notice the conversation opened with).
     const bubble = omar.locator(".bubble", { hasText: "شامل التركيب" });
     await bubble.waitFor();
     expect(await bubble.evaluate((element) => getComputedStyle(element).direction)).toBe("rtl");
@@ -173,7 +175,7 @@ describe("Naafe Chat in Arabic, right to left", { timeout: 90_000 }, () => {
     expect(await seriousA11yViolations(omar)).toEqual([]);
 
     await omar.goBack();
-    // The mixed message's bubble (not the "Offer accepted: 350 EGP" notice the conversation opened with).
+    // The mixed message's bubble (not the notice the conversation opened with).
     const bubble = omar.locator(".bubble", { hasText: "شامل التركيب" });
     await bubble.waitFor();
     expect(await bubble.evaluate((element) => getComputedStyle(element).direction)).toBe("rtl");

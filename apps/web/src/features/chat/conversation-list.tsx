@@ -65,8 +65,9 @@ export function ConversationList({ me, selectedId }: Props) {
                   {lastMessage?.deleted ? (
                     t("safety.deleted")
                   ) : lastMessage ? (
-                    // Previews carry no type: a text that reads as a notice is shown as one.
-                    <MessageText content={noticeText(lastMessage.content, t)} />
+                    <MessageText
+                      content={lastMessage.type === "system" ? noticeText(lastMessage.content, t) : lastMessage.content}
+                    />
                   ) : (
                     t("list.noMessages")
                   )}
