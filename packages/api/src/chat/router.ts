@@ -1,6 +1,7 @@
 import { type TRPCRouterRecord, tracked } from "@trpc/server";
 import type { OpenApiMeta } from "trpc-to-openapi";
 import { attachmentProcedures } from "../attachments/router.ts";
+import type { AttachmentView } from "../attachments/service.ts";
 import { chatSafetyProcedures } from "../moderation/router.ts";
 import { muteProcedures } from "../notifications/router.ts";
 import {
@@ -31,6 +32,9 @@ import {
 } from "./schemas.ts";
 
 /** The seed's REST path of a procedure (`/api/chat/…`, served by apps/server/src/rest.ts). */
+/** The attachments of an event without any: one shared list, never changed (events are only serialised). */
+const NO_ATTACHMENTS: AttachmentView[] = [];
+
 const rest = (method: "GET" | "POST" | "PATCH", path: `/${string}`, summary: string): OpenApiMeta => ({
   openapi: { method, path: `/api/chat${path}`, summary, tags: ["chat"], protect: true },
 });
@@ -142,8 +146,7 @@ export const chatRouter = {
     const moderation = ctx.moderation;
     const { attachments } = ctx;
     // Live events carry their attachments; messages read back from the database look them up.
-    const attachmentsOf = async (message: MessageEvent, deleted: boolean) => {
-      if (deleted || message.type === "text" || message.type === "system") return [];
+    const attachmentsOf = async (message: MessageEvent) => {
       const carried =
         message.attachments ??
         (await attachments.ofMessages([{ id: message.messageId, type: message.type }])).get(message.messageId);
@@ -165,8 +168,12 @@ export const chatRouter = {
         for await (const message of resume({ live, readAfter, startSeq })) {
           if (sentHere(message)) continue;
           delivered(message);
-          const view = await moderation.viewEvent(userId, message);
-          yield tracked(message.messageId, { ...view, attachments: await attachmentsOf(message, view.deleted) });
+          // Runs per message per subscriber: no wait unless something must be read.
+          const masking = moderation.knownMasking(conversationId) ?? (await moderation.masking(conversationId));
+          const view = moderation.viewEvent(userId, message, masking, NO_ATTACHMENTS);
+          if (!view.deleted && (message.type === "image" || message.type === "file"))
+            view.attachments = await attachmentsOf(message);
+          yield tracked(message.messageId, view);
         }
       } finally {
         unwatch?.();

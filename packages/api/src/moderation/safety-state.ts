@@ -77,6 +77,9 @@ export function createSafetyState({ prisma, bus, onPublishError }: SafetyStateDe
       });
     },
 
+    /** The job's status when it is cached, without a wait (the hot path's common case); else undefined. */
+    knownJobStatus: (conversationId: string) => jobStatuses.get(conversationId),
+
     /** The status of the job a conversation belongs to (masking depends on it). */
     jobStatus(conversationId: string) {
       return cached(jobStatuses, conversationId, async () => {

@@ -1,4 +1,5 @@
 import type { Database } from "@naafe/db";
+import type { AttachmentView } from "../attachments/service.ts";
 import type { AuthUser } from "../auth.ts";
 import type { Conversations } from "../chat/conversations.ts";
 import { notices } from "../chat/notices.ts";
@@ -95,6 +96,11 @@ export function createModerationService({
   async function masking(conversationId: string) {
     return masksContacts(settings.contactMasking, await state.jobStatus(conversationId));
   }
+  /** `masking` without a wait when the job's status is cached; undefined when it must be read. */
+  function knownMasking(conversationId: string) {
+    const status = state.knownJobStatus(conversationId);
+    return status === undefined ? undefined : masksContacts(settings.contactMasking, status);
+  }
 
   /** Throws unless `senderId` may write to the conversation now: not suspended, not blocked by the other side. */
   async function assertMaySend(senderId: string, conversationId: string) {
@@ -148,6 +154,7 @@ export function createModerationService({
 
     /** The masking of a conversation right now, for the hot send path (a cached read). */
     masking,
+    knownMasking,
 
     /** `sendMessage`'s answer for the sender, with whether the receiver sees it masked (show "use Share contact"). */
     senderView(sent: SentMessage, masking: boolean) {
@@ -176,9 +183,12 @@ export function createModerationService({
       return viewContent(message, viewerId, await masking(message.conversationId)).content;
     },
 
-    /** Shapes each `onMessage` event for its subscriber (masking follows the job's status live). */
-    async viewEvent(viewerId: string, event: MessageEvent) {
-      const view = viewContent(event, viewerId, await masking(event.conversationId));
+    /**
+     * Shapes each `onMessage` event for its subscriber, with `masking` read for it just before
+     * (it follows the job's status live). One object per event: this runs per message per subscriber.
+     */
+    viewEvent(viewerId: string, event: MessageEvent, masking: boolean, attachments: AttachmentView[]) {
+      const view = viewContent(event, viewerId, masking);
       return {
         messageId: event.messageId,
         conversationId: event.conversationId,
@@ -193,6 +203,7 @@ export function createModerationService({
         maskedForReceiver: view.maskedForReceiver,
         edited: view.edited,
         deleted: view.deleted,
+        attachments,
       };
     },
 
