@@ -85,8 +85,13 @@ export interface ServerChild {
   stop(): Promise<void>;
 }
 
-/** The flags `pnpm start` runs the server with. */
-const SERVER_NODE_FLAGS = ["--no-allocation-site-pretenuring"];
+/** The Node flags `pnpm start` runs the server with, read from its start script (their one home). */
+const SERVER_NODE_FLAGS = (() => {
+  const manifest = JSON.parse(readFileSync(`${repoRoot}apps/server/package.json`, "utf8")) as {
+    scripts: { start: string };
+  };
+  return manifest.scripts.start.split(/\s+/).filter((word) => word.startsWith("--"));
+})();
 
 export async function startServerChild(
   kind: "naafe" | "baseline",
