@@ -1,5 +1,6 @@
 import { initTRPC, TRPCError } from "@trpc/server";
 import type { OpenApiMeta } from "trpc-to-openapi";
+import type { AuthUser } from "./auth.ts";
 import type { Context } from "./context.ts";
 import { DomainError } from "./errors.ts";
 import { transformer } from "./transformer.ts";
@@ -132,7 +133,8 @@ async function settle<R extends { ok: true } | { ok: false; error: TRPCError }>(
 export const publicProcedure = t.procedure.use(({ ctx, type, next }) => settle(ctx, type, next()));
 
 export const protectedProcedure = t.procedure.use(({ ctx, type, next }) => {
-  const { user } = ctx;
-  if (!user) throw fromDomainError(ctx.authError ?? new DomainError("UNAUTHORIZED", "Sign in to use the chat."));
-  return settle(ctx, type, next({ ctx: { user } }));
+  if (!ctx.user) throw fromDomainError(ctx.authError ?? new DomainError("UNAUTHORIZED", "Sign in to use the chat."));
+  // `ctx.user` is set: only its type narrows. Passing `{ ctx: { user } }` to `next` would make
+  // tRPC copy the whole context (every service, 35 keys) on every call.
+  return settle(ctx, type, next() as ReturnType<typeof next<{ user: AuthUser }>>);
 });

@@ -8,7 +8,6 @@ import {
   getTRPCErrorFromUnknown,
   TRPCError,
   type TRPCError as TRPCErrorType,
-  transformTRPCResponse,
 } from "@trpc/server";
 import { parseConnectionParamsFromUnknown } from "@trpc/server/http";
 import { parseTRPCMessage, type TRPCClientOutgoingMessage, type TRPCResponseMessage } from "@trpc/server/rpc";
@@ -82,8 +81,15 @@ export function serveConnection<C extends ConnectionContext>(
     setTimeout(() => ws.terminate(), 1_000).unref();
   }
 
+  const { output } = config.transformer;
+  /**
+   * Sends a response with its data or error serialised by the router's transformer, in place:
+   * every message here is built for this one frame (tRPC's `transformTRPCResponse` copies it twice).
+   */
   function respond(message: TRPCResponseMessage) {
-    writer.send(JSON.stringify(transformTRPCResponse(config, message)));
+    if ("error" in message) message.error = output.serialize(message.error);
+    else if ("data" in message.result) message.result.data = output.serialize(message.result.data);
+    writer.send(JSON.stringify(message));
   }
 
   function respondError(id: string | number | null, error: TRPCErrorType, call?: Call) {
