@@ -196,6 +196,12 @@ describe("Photos and files in a conversation, in a real browser", { timeout: 180
     expect(download.status).toBe(200);
     expect(download.headers.get("content-disposition")).toMatch(/^attachment/);
     expect(await download.text()).toBe("Painting, two rooms: 350 EGP\n");
+
+    // Searching finds the file by its name: the hit shows the name with the match marked.
+    await omarPage.getByRole("combobox", { name: "Search all conversations" }).fill("quote");
+    const hit = omarPage.locator(".search-result-file", { hasText: "quote.txt" });
+    await hit.waitFor();
+    expect(await hit.locator("mark").textContent()).toBe("quote");
     expect(await seriousA11yViolations(omarPage)).toEqual([]);
     expect(app.pageErrors).toEqual([]);
   });

@@ -149,8 +149,20 @@ describe.each(testBackends)("chat.search on %s", (backend) => {
     // message that is only a file, the text's words for one with both.
     const [onlyFile] = await search("quote");
     expect(onlyFile).toMatchObject({ content: "", highlights: [], otherParticipant: { id: "omar" } });
+    // files: every name of the message, in order, with what matched in it.
+    expect(onlyFile?.files).toEqual([{ name: "quote-final.pdf", highlights: [{ start: 0, end: 5 }] }]);
     const [both] = await search("plan kitchen");
     expect(both && highlighted(both)).toEqual(["plan"]);
+    expect(both?.files).toEqual([
+      { name: "kitchen_layout-v2.pdf", highlights: [{ start: 0, end: 7 }] },
+      { name: "عرض_السعر.pdf", highlights: [] },
+    ]);
+    expect((await search("here")).map((result) => result.files)).toEqual([
+      [
+        { name: "kitchen_layout-v2.pdf", highlights: [] },
+        { name: "عرض_السعر.pdf", highlights: [] },
+      ],
+    ]);
     const theirs = await app.as("stranger").chat.search({ query: "quote" });
     expect(theirs.results.map((result) => result.content)).toEqual(["my quote"]);
   });

@@ -187,6 +187,25 @@ export function createSearchService({ db, assertParticipant, cursorKey, view, st
     return messages > SCAN_MESSAGES && (await estimateMatches(db, match)) * 10 < messages;
   }
 
+  /** The file names of the page's messages with files, in their order, by message. */
+  async function fileNames(rows: Row[]) {
+    const ids = rows.filter((row) => row.type === "image" || row.type === "file").map((row) => row.id);
+    const byMessage = new Map<string, string[]>();
+    if (ids.length === 0) return byMessage;
+    const found = await db.prisma.attachment.findMany({
+      where: { messageId: { in: ids } },
+      orderBy: [{ messageId: "asc" }, { position: "asc" }],
+      select: { messageId: true, name: true },
+    });
+    for (const { messageId, name } of found) {
+      if (messageId === null) continue;
+      const names = byMessage.get(messageId);
+      if (names) names.push(name);
+      else byMessage.set(messageId, [name]);
+    }
+    return byMessage;
+  }
+
   return {
     /** The caller's messages matching `query`, best first, a page at a time. */
     async search(userId: string, input: SearchInput) {
@@ -228,8 +247,10 @@ export function createSearchService({ db, assertParticipant, cursorKey, view, st
           limit + 1,
         ),
       ]);
+      const shown = rows.slice(0, limit);
+      const files = await fileNames(shown);
       const page = await Promise.all(
-        rows.slice(0, limit).map(async (row) => {
+        shown.map(async (row) => {
           const content = view ? await view(userId, row) : row.content;
           const highlights = highlightRanges(content, terms);
           // Masked, and nothing left to match: found in the hidden digits, which must not be probed.
@@ -241,6 +262,8 @@ export function createSearchService({ db, assertParticipant, cursorKey, view, st
             highlights,
             timestamp: row.timestamp,
             otherParticipant: { id: row.otherId, name: row.otherName },
+            /** The message's files, each name with what matched in it (a hit may be in a name only). */
+            files: (files.get(row.id) ?? []).map((name) => ({ name, highlights: highlightRanges(name, terms) })),
           };
         }),
       );

@@ -117,16 +117,40 @@ export function SearchBox({ conversationId }: Props) {
                     {formatTime(result.timestamp, new Date(), locale)}
                   </time>
                 </span>
-                <span className="search-result-text" dir="auto">
-                  {highlightedParts(result.content, result.highlights).map((part) =>
-                    part.hit ? <mark key={part.start}>{part.text}</mark> : <span key={part.start}>{part.text}</span>,
-                  )}
-                </span>
+                {result.content !== "" && (
+                  <Highlighted className="search-result-text" text={result.content} highlights={result.highlights} />
+                )}
+                {result.files.map((file, position) => (
+                  // biome-ignore lint/suspicious/noArrayIndexKey: a message's files keep their order.
+                  <span key={position} className="search-result-file small">
+                    <span aria-hidden="true">📎 </span>
+                    <Highlighted className="search-result-file-name" text={file.name} highlights={file.highlights} />
+                  </span>
+                ))}
               </div>
             ))}
           </div>
         </div>
       )}
     </search>
+  );
+}
+
+/** A text with the search's hits marked. */
+function Highlighted({
+  text,
+  highlights,
+  className,
+}: {
+  text: string;
+  highlights: { start: number; end: number }[];
+  className: string;
+}) {
+  return (
+    <span className={className} dir="auto">
+      {highlightedParts(text, highlights).map((part) =>
+        part.hit ? <mark key={part.start}>{part.text}</mark> : <span key={part.start}>{part.text}</span>,
+      )}
+    </span>
   );
 }
