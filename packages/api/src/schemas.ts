@@ -21,9 +21,9 @@ export const hasDirectionOverride = (text: string) => DIRECTION_OVERRIDE.test(te
  * Characters that show nothing: spaces, format characters (zero-width, direction marks, tag
  * characters), variation selectors and the Hangul fillers often abused as blanks.
  */
-const INVISIBLE = /[\s\p{Cf}\p{Cc}\u115F\u1160\u3164\uFFA0]|\p{Variation_Selector}/gu;
-/** Whether something would be seen of `text`, not only blanks and invisible characters. */
-export const hasVisibleText = (text: string) => text.replace(INVISIBLE, "").length > 0;
+const VISIBLE = /[^\s\p{Cf}\p{Cc}\u115F\u1160\u3164\uFFA0\p{Variation_Selector}]/u;
+/** Whether something would be seen of `text`, not only blanks and invisible characters (a test, no copy). */
+export const hasVisibleText = (text: string) => VISIBLE.test(text);
 
 /** Ids are opaque strings (UUIDs here, ObjectIds in the seed). */
 export const id = z

@@ -16,7 +16,8 @@ export const messageContent = z
     z
       .string()
       .min(1, "A message cannot be empty.")
-      .refine((text) => [...text].length <= MESSAGE_MAX_LENGTH, {
+      // Code points are never more than UTF-16 units: only a long text needs counting.
+      .refine((text) => text.length <= MESSAGE_MAX_LENGTH || [...text].length <= MESSAGE_MAX_LENGTH, {
         message: `A message can be at most ${MESSAGE_MAX_LENGTH} characters.`,
       })
       .refine((text) => !FORBIDDEN_CONTROL.test(text), {
