@@ -72,10 +72,13 @@ export function createDiskStorage(dir: string): BlobStorage {
       await mkdir(dirname(path), { recursive: true });
       const partial = `${path}.${randomUUID()}.part`;
       const counted = { bytes: 0 };
+      const file = createWriteStream(partial, { mode: 0o600 });
       try {
-        await pipeline(body, byteLimit(maxBytes, counted), createWriteStream(partial, { mode: 0o600 }));
+        await pipeline(body, byteLimit(maxBytes, counted), file);
         await rename(partial, path);
       } catch (error) {
+        // A copy cut short may end while the file is still being opened: it exists once the stream has closed.
+        if (!file.closed) await new Promise<void>((resolve) => file.once("close", () => resolve()));
         await rm(partial, { force: true });
         throw error;
       }
