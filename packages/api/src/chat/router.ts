@@ -108,11 +108,17 @@ export const chatRouter = {
       // A retried clientMessageId answers with the first message; this one's claim is given back.
       if (attached && sent.messageId !== attached.messageId) await ctx.attachments.release(attached.messageId);
       ctx.typing.sent(ctx.user.id, input.conversationId);
-      const view = ctx.moderation.senderView(sent, await ctx.moderation.masking(input.conversationId));
-      const carried =
-        sent.attachments ??
-        (await ctx.attachments.ofMessages([{ id: sent.messageId, type: sent.type }])).get(sent.messageId);
-      return { ...view, type: sent.type, attachments: ctx.attachments.views(carried) };
+      const { moderation } = ctx;
+      const masking = moderation.knownMasking(input.conversationId) ?? (await moderation.masking(input.conversationId));
+      // A retried clientMessageId answers with the stored message, whose files are looked up.
+      const attachments =
+        sent.type === "text" || sent.type === "system"
+          ? NO_ATTACHMENTS
+          : ctx.attachments.views(
+              sent.attachments ??
+                (await ctx.attachments.ofMessages([{ id: sent.messageId, type: sent.type }])).get(sent.messageId),
+            );
+      return moderation.senderView(sent, masking, attachments);
     }),
 
   markRead: protectedProcedure

@@ -61,6 +61,7 @@ interface SentMessage {
   timestamp: Date;
   seq: number;
   clientMessageId: string | null;
+  type: MessageEvent["type"];
 }
 
 interface ViewableRow {
@@ -157,7 +158,7 @@ export function createModerationService({
     knownMasking,
 
     /** `sendMessage`'s answer for the sender, with whether the receiver sees it masked (show "use Share contact"). */
-    senderView(sent: SentMessage, masking: boolean) {
+    senderView(sent: SentMessage, masking: boolean, attachments: AttachmentView[]) {
       return {
         messageId: sent.messageId,
         conversationId: sent.conversationId,
@@ -166,6 +167,8 @@ export function createModerationService({
         seq: sent.seq,
         clientMessageId: sent.clientMessageId,
         maskedForReceiver: masking && maskContacts(sent.content).masked,
+        type: sent.type,
+        attachments,
       };
     },
 
