@@ -26,6 +26,15 @@ function storedRows(page: Page, store: "outbox" | "cache") {
 const connection = (page: Page) => page.locator(".connection").textContent();
 const composer = (page: Page) => page.getByLabel("Message", { exact: true });
 
+/**
+ * Live, and the conversation loaded (the composer waits for it): "Live" alone is the WebSocket,
+ * and a page taken offline before its conversation arrived has nothing to write in.
+ */
+async function ready(page: Page) {
+  await expect.poll(() => connection(page), eventually).toBe("Live");
+  await expect.poll(() => composer(page).isEnabled(), eventually).toBe(true);
+}
+
 async function write(page: Page, text: string) {
   await composer(page).fill(text);
   await composer(page).press("Enter");
@@ -57,7 +66,7 @@ describe("Naafe Chat without a network", { timeout: 120_000 }, () => {
     const omarPage = await app.openPage({ token: omar.token });
     for (const page of [saraPage, omarPage]) {
       await page.goto(`${app.server.url}/#/c/${encodeURIComponent(conversationId)}`);
-      await expect.poll(() => connection(page), eventually).toBe("Live");
+      await ready(page);
     }
     return { conversationId, sara, omar, saraPage, omarPage };
   }
@@ -121,7 +130,7 @@ describe("Naafe Chat without a network", { timeout: 120_000 }, () => {
     const context = saraPage.context();
     const second = await context.newPage();
     await second.goto(`${app.server.url}/#/c/${encodeURIComponent(conversationId)}`);
-    await expect.poll(() => connection(second), eventually).toBe("Live");
+    await ready(second);
     const sends = countSends(context);
 
     await context.setOffline(true);
