@@ -11,6 +11,7 @@
  */
 import { signToken } from "@naafe/api";
 import WebSocket from "ws";
+import { connectClient } from "../apps/server/test/harness.ts";
 
 const url = process.env["SOAK_URL"] ?? "";
 const secret = process.env["SOAK_SECRET"] ?? "";
@@ -139,18 +140,14 @@ async function badTokens() {
 
 /** A signed-in attacker with a conversation of its own, for the abuse that needs one. */
 async function ownConversation() {
-  const post = async (path: string, who: string, input: unknown) => {
-    const response = await fetch(`${url}/trpc/${path}`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${token(who)}`, "content-type": "application/json" },
-      body: JSON.stringify(superjsonInput(input)),
-    });
-    return ((await response.json()) as { result: { data: { json: Record<string, unknown> } } }).result.data.json;
-  };
-  const job = await post("jobRequest.create", "attacker-seeker", { title: "Attacker's job" });
-  const offer = await post("offer.create", "attacker-provider", { jobRequestId: job["id"] });
-  const accepted = await post("offer.accept", "attacker-seeker", { offerId: offer["id"] });
-  return (accepted["conversation"] as { id: string }).id;
+  const seeker = connectClient(url, token("attacker-seeker"));
+  const provider = connectClient(url, token("attacker-provider"));
+  const job = await seeker.client.jobRequest.create.mutate({ title: "Attacker's job" });
+  const offer = await provider.client.offer.create.mutate({ jobRequestId: job.id });
+  const { conversation } = await seeker.client.offer.accept.mutate({ offerId: offer.id });
+  seeker.ws.close();
+  provider.ws.close();
+  return conversation.id;
 }
 
 /** Batches past the cap (refused whole) and full batches of writes (rate-limited). */
