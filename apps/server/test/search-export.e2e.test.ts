@@ -8,10 +8,21 @@ import { strFromU8, unzipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectClient, startTestServer } from "./harness.ts";
 
+/** `chat.search`'s answer as it crosses the wire (superjson's `json` part). */
+interface WireSearch {
+  results: {
+    messageId: string;
+    content: string;
+    highlights: { start: number; end: number }[];
+    otherParticipant: { id: string; name: string | null };
+  }[];
+  nextCursor: string | null;
+}
+
 const run = promisify(execFile);
 const repoRoot = new URL("../../../", import.meta.url).pathname;
 
-describe("GET /export", () => {
+describe("search and export over HTTP", () => {
   let app: Awaited<ReturnType<typeof startTestServer>>;
   let conversationId = "";
   let secondId = "";
@@ -136,5 +147,23 @@ describe("GET /export", () => {
       new Uint8Array(await (await get("/export/conversations?format=zip", "stranger")).arrayBuffer()),
     );
     expect(Object.keys(strangers)).toEqual([]);
+  });
+  it("searches over HTTP with the contract's names, then loads the page around the hit", async () => {
+    const input = encodeURIComponent(JSON.stringify({ json: { query: "350", conversationId } }));
+    const response = await get(`/trpc/chat.search?input=${input}`);
+    expect(response.status).toBe(200);
+    const { results, nextCursor } = ((await response.json()) as { result: { data: { json: WireSearch } } }).result.data
+      .json;
+    expect(nextCursor).toBeNull();
+    const hit = results.find((result) => result.content === contents[0]);
+    expect(Object.keys(hit ?? {}).sort()).toEqual(
+      ["content", "conversationId", "files", "highlights", "messageId", "otherParticipant", "timestamp"].sort(),
+    );
+    // UTF-16 offsets into content: "350" found as written in Arabic-Indic digits.
+    expect(hit?.highlights.map(({ start, end }) => contents[0]?.slice(start, end))).toEqual(["٣٥٠"]);
+    expect(hit?.otherParticipant.id).toBe("omar");
+    await using sara = connectClient(app.url, app.token("sara"));
+    const page = await sara.client.chat.messages.query({ conversationId, around: hit?.messageId ?? "", limit: 3 });
+    expect(page.messages.map((message) => message.id)).toContain(hit?.messageId);
   });
 });
